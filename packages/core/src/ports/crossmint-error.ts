@@ -1,0 +1,30 @@
+/**
+ * Every way a Crossmint call can fail, classified once so the machine can decide: retry after a
+ * wait (`rate-limited`, `transient`), stop for an operator (the rest). Messages name the operation
+ * and path, never a request body or the API key.
+ */
+export type CrossmintError =
+  | { kind: 'rate-limited'; retryAfterMs: number; message: string }
+  | { kind: 'transient'; message: string; status?: number }
+  | { kind: 'invalid-data'; message: string; status: number }
+  | { kind: 'unauthorized'; message: string; status: number }
+  | { kind: 'not-enabled'; message: string }
+  | { kind: 'not-found'; message: string }
+  | { kind: 'unexpected-response'; message: string; status?: number };
+
+export type CrossmintErrorKind = CrossmintError['kind'];
+
+export const CROSSMINT_ERROR_KINDS = [
+  'rate-limited',
+  'transient',
+  'invalid-data',
+  'unauthorized',
+  'not-enabled',
+  'not-found',
+  'unexpected-response',
+] as const satisfies readonly CrossmintErrorKind[];
+
+/** Errors worth trying again after a wait; the others need a person (or new data). */
+export function isRetryable(error: Pick<CrossmintError, 'kind'>): boolean {
+  return error.kind === 'rate-limited' || error.kind === 'transient' || error.kind === 'unexpected-response';
+}

@@ -1,0 +1,126 @@
+import type { InputRecord } from '../schemas/record.js';
+
+/**
+ * A machine snapshot as persisted: the state value and the context. Rebuilt with
+ * `machine.resolveState(persisted)`. Contains no personal data by construction.
+ */
+export interface PersistedOnboarding {
+  value: unknown;
+  context: unknown;
+}
+
+/** One row per onboarding, as any store returns it. */
+export interface OnboardingRow {
+  userId: string;
+  /** Top-level machine state (policyPending, …, failed): what status and counts show. */
+  state: string;
+  snapshot: PersistedOnboarding;
+  machineVersion: number;
+  /** Optimistic-concurrency counter; every commit must name the version it read. */
+  version: number;
+  /** Epoch ms at which the onboarding has something to do; null when it waits for a person or is done. */
+  wakeAt: number | null;
+  attempts: number;
+  /** Classified, personal-data-free description of the last error. */
+  lastError: string | null;
+  /** verified | rejected once terminal. */
+  outcome: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface JournalEntry {
+  userId: string;
+  at: number;
+  from: string;
+  event: string;
+  to: string;
+  /** Short, personal-data-free detail (an error kind, a status). */
+  detail?: string;
+}
+
+export interface NewOnboarding {
+  record: InputRecord;
+  state: string;
+  snapshot: PersistedOnboarding;
+  machineVersion: number;
+  wakeAt: number | null;
+}
+
+export type SubmitStatus =
+  /** A new onboarding was created. */
+  | 'created'
+  /** The same user with the same record was already there: nothing changed. */
+  | 'unchanged'
+  /** The record differed and the caller asked to update it: the stored record was replaced. */
+  | 'updated'
+  /** The record differed and the caller did not ask to update it: refused, nothing changed. */
+  | 'conflict';
+
+export interface SubmitOutcome {
+  userId: string;
+  status: SubmitStatus;
+}
+
+export interface ClaimOptions {
+  now: number;
+  limit: number;
+  /** Identifies the worker taking the lease. */
+  owner: string;
+  leaseMs: number;
+}
+
+export interface CommitTransition {
+  userId: string;
+  /** The `version` read when the onboarding was claimed. */
+  expectedVersion: number;
+  state: string;
+  snapshot: PersistedOnboarding;
+  wakeAt: number | null;
+  attempts: number;
+  lastError: string | null;
+  outcome: string | null;
+  journal: readonly JournalEntry[];
+  /** Whether the worker is done with the onboarding for now (true) or keeps its lease (false). */
+  releaseLease: boolean;
+  now: number;
+}
+
+export interface CommitResult {
+  userId: string;
+  /** False when the version no longer matched: a newer write won and this result was dropped. */
+  committed: boolean;
+  newVersion?: number;
+}
+
+export type StateCounts = Record<string, number>;
+
+/**
+ * Durable storage of onboardings. Every adapter passes the shared contract suite. Records are kept
+ * encrypted by the adapter and never copied into rows, snapshots or the journal.
+ */
+export interface OnboardingStore {
+  /** Create onboardings idempotently by user id (one transaction for the batch). */
+  submit(
+    items: readonly NewOnboarding[],
+    options: { update?: boolean; now: number },
+  ): Promise<SubmitOutcome[]>;
+  /** Take leases on up to `limit` onboardings that are due and not leased by a live worker. */
+  claimDue(options: ClaimOptions): Promise<OnboardingRow[]>;
+  /** Extend the leases of onboardings this owner still works on. */
+  renewLeases(userIds: readonly string[], owner: string, leaseUntil: number): Promise<void>;
+  /** Commit many transitions in one transaction (group commit), each checked against its version. */
+  commit(transitions: readonly CommitTransition[]): Promise<CommitResult[]>;
+  get(userId: string): Promise<OnboardingRow | undefined>;
+  /** The decrypted input record, or undefined once erased or for an unknown user. */
+  loadRecord(userId: string): Promise<InputRecord | undefined>;
+  /** Replace the stored record (supplying data); bumps nothing in the onboarding row. */
+  replaceRecord(userId: string, record: InputRecord, now: number): Promise<void>;
+  /** Remove the personal data of an onboarding (once it is terminal). */
+  erasePersonalData(userId: string): Promise<void>;
+  journal(userId: string, options?: { limit?: number }): Promise<JournalEntry[]>;
+  countsByState(): Promise<StateCounts>;
+  /** Earliest wakeAt among onboardings that have something to do, or null. */
+  nextWakeAt(): Promise<number | null>;
+  close(): Promise<void>;
+}
