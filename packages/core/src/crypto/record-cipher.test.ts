@@ -1,0 +1,130 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from './canonical-json.js';
+import { parseKeyring } from './keyring.js';
+import { createRecordCipher, RecordCipherError } from './record-cipher.js';
+
+const key = () => randomBytes(32).toString('base64');
+const secret = '{"ssn":"987-65-4320","email":"canary@example.invalid"}';
+
+function flipChar(text: string, index: number): string {
+  const c = text[index];
+  return text.slice(0, index) + (c === 'A' ? 'B' : 'A') + text.slice(index + 1);
+}
+
+describe('record cipher', () => {
+  it('round-trips, and the ciphertext names its format and key but not the plaintext', () => {
+    const cipher = createRecordCipher(parseKeyring(`main:${key()}`));
+    const sealed = cipher.encrypt(secret, 'alice');
+    expect(sealed).toMatch(/^v1\.main\.[\w-]{16}\.[\w-]{22}\.[\w-]+$/);
+    expect(sealed).not.toContain('987-65-4320');
+    expect(cipher.keyIdOf(sealed)).toBe('main');
+    expect(cipher.decrypt(sealed, 'alice')).toBe(secret);
+  });
+
+  it('uses a fresh IV each time, so equal plaintexts give different ciphertexts', () => {
+    const cipher = createRecordCipher(parseKeyring(key()));
+    expect(cipher.encrypt(secret)).not.toBe(cipher.encrypt(secret));
+  });
+
+  it('detects tampering with the IV, tag or ciphertext', () => {
+    const cipher = createRecordCipher(parseKeyring(key()));
+    const sealed = cipher.encrypt(secret);
+    const parts = sealed.split('.');
+    for (const part of [2, 3, 4]) {
+      const altered = parts.map((p, i) => (i === part ? flipChar(p, 1) : p)).join('.');
+      expect(() => cipher.decrypt(altered)).toThrow(RecordCipherError);
+    }
+  });
+
+  it('refuses a ciphertext moved to another user (associated data differs)', () => {
+    const cipher = createRecordCipher(parseKeyring(key()));
+    const sealed = cipher.encrypt(secret, 'alice');
+    expect(() => cipher.decrypt(sealed, 'mallory')).toThrow(/could not decrypt/);
+  });
+
+  it('refuses a ciphertext relabelled with another key id', () => {
+    const cipher = createRecordCipher(parseKeyring(`a:${key()},b:${key()}`));
+    const relabelled = cipher.encrypt(secret).replace('v1.a.', 'v1.b.');
+    expect(() => cipher.decrypt(relabelled)).toThrow(RecordCipherError);
+  });
+
+  it('after a rotation, decrypts what the old key encrypted and encrypts with the new one', () => {
+    const oldKey = key();
+    const before = createRecordCipher(parseKeyring(`old:${oldKey}`));
+    const sealed = before.encrypt(secret, 'alice');
+    const after = createRecordCipher(parseKeyring(`new:${key()},old:${oldKey}`));
+    expect(after.decrypt(sealed, 'alice')).toBe(secret);
+    expect(after.keyIdOf(after.encrypt(secret))).toBe('new');
+  });
+
+  it('an unknown key id says which key is missing and how to rotate, without key material', () => {
+    const oldKey = key();
+    const newKey = key();
+    const sealed = createRecordCipher(parseKeyring(`old:${oldKey}`)).encrypt(secret);
+    const after = createRecordCipher(parseKeyring(`new:${newKey}`));
+    let error: unknown;
+    try {
+      after.decrypt(sealed);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RecordCipherError);
+    expect((error as RecordCipherError).kind).toBe('unknown-key');
+    const message = (error as Error).message;
+    expect(message).toMatch(/key id old.*not in KYC_HANDOFF_ENCRYPTION_KEY.*keep the old key/);
+    expect(message).not.toContain(oldKey);
+    expect(message).not.toContain(newKey);
+    expect(message).not.toContain('987-65-4320');
+  });
+
+  it('a wrong key under the same id fails authentication without echoing anything secret', () => {
+    const k1 = key();
+    const k2 = key();
+    const sealed = createRecordCipher(parseKeyring(k1)).encrypt(secret);
+    let error: unknown;
+    try {
+      createRecordCipher(parseKeyring(k2)).decrypt(sealed);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as RecordCipherError).kind).toBe('authentication-failed');
+    const message = (error as Error).message;
+    for (const forbidden of [k1, k2, '987-65-4320', sealed]) expect(message).not.toContain(forbidden);
+  });
+
+  it('refuses something that is not a v1 ciphertext', () => {
+    const cipher = createRecordCipher(parseKeyring(key()));
+    expect(() => cipher.decrypt('plain text')).toThrow(/not a v1 ciphertext/);
+  });
+
+  it('digests are keyed: equal records match, different records and other keys do not', () => {
+    const k = key();
+    const cipher = createRecordCipher(parseKeyring(`a:${k}`));
+    const d = cipher.digest(secret);
+    expect(d).toMatch(/^a:[\w-]{43}$/);
+    expect(cipher.digest(secret)).toBe(d);
+    expect(cipher.digest(`${secret} `)).not.toBe(d);
+    expect(createRecordCipher(parseKeyring(`a:${key()}`)).digest(secret)).not.toBe(d);
+    // A plain SHA-256 of the record would be brute-forceable; the digest is not one.
+    expect(d).not.toContain(createHash('sha256').update(secret).digest('base64url'));
+  });
+
+  it('a digest made before a rotation still matches under the old key', () => {
+    const oldKey = key();
+    const d = createRecordCipher(parseKeyring(`old:${oldKey}`)).digest(secret);
+    const after = createRecordCipher(parseKeyring(`new:${key()},old:${oldKey}`));
+    expect(after.digestMatches(secret, d)).toBe(true);
+    expect(after.digestMatches(`${secret} `, d)).toBe(false);
+    expect(createRecordCipher(parseKeyring(`new:${key()}`)).digestMatches(secret, d)).toBe(false);
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth, keeps array order and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
+    expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
+  });
+});
