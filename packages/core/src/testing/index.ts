@@ -1,1 +1,3 @@
-export {};
+export { CANARY, canaryRecord, sampleOnboarding, sampleRecord } from './fixtures.js';
+export { createMemoryStore } from './memory-store.js';
+export { runStoreContract, type StoreUnderTest } from './store-contract.js';

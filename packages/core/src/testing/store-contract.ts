@@ -1,0 +1,549 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommitTransition, JournalEntry, OnboardingRow, OnboardingStore } from '../ports/store.js';
+import type { InputRecord } from '../schemas/record.js';
+import { CANARY, canaryRecord, sampleOnboarding, sampleRecord } from './fixtures.js';
+
+export interface StoreUnderTest {
+  store: OnboardingStore;
+  cleanup(): Promise<void>;
+}
+
+const T0 = 1_750_000_000_000;
+const LEASE = 30_000;
+
+function transition(row: OnboardingRow, overrides: Partial<CommitTransition> = {}): CommitTransition {
+  return {
+    userId: row.userId,
+    expectedVersion: row.version,
+    state: 'userPending',
+    snapshot: { value: 'userPending', context: { userId: row.userId, attempts: 0 } },
+    wakeAt: T0 + 1_000,
+    attempts: 0,
+    lastError: null,
+    outcome: null,
+    journal: [
+      { userId: row.userId, at: T0 + 10, from: row.state, event: 'POLICY_RECORDED', to: 'userPending' },
+    ],
+    releaseLease: true,
+    now: T0 + 10,
+    ...overrides,
+  };
+}
+
+function entry(userId: string, at: number, event: string, detail?: string): JournalEntry {
+  return detail === undefined
+    ? { userId, at, from: 'a', event, to: 'b' }
+    : { userId, at, from: 'a', event, to: 'b', detail };
+}
+
+/**
+ * The behaviour every OnboardingStore adapter must have. Call it from a test file of the adapter;
+ * `makeStore` gives a fresh, empty store for each test.
+ *
+ * Semantics pinned here that the port's comments leave open:
+ * - a new onboarding starts at version 1, attempts 0, no error, no outcome;
+ * - a lease is live while `now <= leaseExpiresAt`; a live lease blocks every claimer, its owner
+ *   included, so a worker never receives an onboarding it is still working on;
+ * - claiming increments `version`: the version a claim returns is the worker's fencing token, so a
+ *   worker whose lease expired and was taken over cannot commit any more;
+ * - `journal(id, { limit })` returns the latest `limit` entries, oldest first;
+ * - `nextWakeAt()` is the earliest moment `claimDue` could return something: for each row with a
+ *   wakeAt, its wakeAt, or one ms after its lease expiry if that is later (it may be in the past);
+ * - `submit` with `update: true` and `replaceRecord` replace the record only: the row (version,
+ *   updatedAt, state, wakeAt) is untouched, re-driving the onboarding is the engine's decision;
+ * - after `erasePersonalData`, the store no longer knows the record, so submitting it again is a
+ *   `conflict` (or `updated` with `update: true`, which stores it again).
+ */
+export function runStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`${name}: OnboardingStore contract`, () => {
+    let subject: StoreUnderTest;
+    let store: OnboardingStore;
+
+    beforeEach(async () => {
+      subject = await makeStore();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await store.close();
+      await subject.cleanup();
+    });
+
+    const submitOne = async (record: InputRecord, wakeAt: number | null = T0, state = 'policyPending') => {
+      const [outcome] = await store.submit([sampleOnboarding(record, { wakeAt, state })], { now: T0 });
+      return outcome;
+    };
+    const seed = async (wakeAts: readonly (number | null)[]) => {
+      await store.submit(
+        wakeAts.map((wakeAt, i) => sampleOnboarding(sampleRecord({ userId: `u${i}` }), { wakeAt })),
+        { now: T0 },
+      );
+    };
+    const claimAll = (owner: string, now = T0 + 100_000, limit = 100) =>
+      store.claimDue({ now, limit, owner, leaseMs: LEASE });
+    const ids = (rows: readonly OnboardingRow[]) => rows.map((r) => r.userId);
+
+    describe('submit', () => {
+      it('creates an onboarding storing state, wakeAt, snapshot and machine version as given', async () => {
+        const record = sampleRecord({ userId: 'alice' });
+        const snapshot = {
+          value: { kyc: 'pending' },
+          context: { targets: ['a', 'b'], nested: { n: 1, f: 0.5 } },
+        };
+        const outcomes = await store.submit(
+          [sampleOnboarding(record, { state: 'kyc', snapshot, machineVersion: 7, wakeAt: T0 + 5 })],
+          { now: T0 },
+        );
+        expect(outcomes).toEqual([{ userId: 'alice', status: 'created' }]);
+        expect(await store.get('alice')).toEqual({
+          userId: 'alice',
+          state: 'kyc',
+          snapshot,
+          machineVersion: 7,
+          version: 1,
+          wakeAt: T0 + 5,
+          attempts: 0,
+          lastError: null,
+          outcome: null,
+          createdAt: T0,
+          updatedAt: T0,
+        });
+        expect(await store.loadRecord('alice')).toEqual(record);
+      });
+
+      it('stores a null wakeAt as null', async () => {
+        await submitOne(sampleRecord({ userId: 'waiting' }), null);
+        expect((await store.get('waiting'))?.wakeAt).toBeNull();
+      });
+
+      it('the same user with the same record is unchanged and the row is untouched', async () => {
+        const record = sampleRecord({ userId: 'alice' });
+        await submitOne(record);
+        const before = await store.get('alice');
+        const outcomes = await store.submit([sampleOnboarding(record, { state: 'other', wakeAt: null })], {
+          now: T0 + 500,
+        });
+        expect(outcomes).toEqual([{ userId: 'alice', status: 'unchanged' }]);
+        expect(await store.get('alice')).toEqual(before);
+      });
+
+      it('a record equal up to key order counts as the same record', async () => {
+        const record = sampleRecord({ userId: 'alice' });
+        await submitOne(record);
+        const reordered = JSON.parse(JSON.stringify(record, Object.keys(record).reverse())) as InputRecord;
+        const shuffled = Object.fromEntries(Object.entries(record).reverse()) as InputRecord;
+        for (const r of [shuffled, { ...reordered, ...record }]) {
+          expect(await submitOne(r)).toEqual({ userId: 'alice', status: 'unchanged' });
+        }
+      });
+
+      it('a different record for the same user is a conflict and changes nothing', async () => {
+        const original = sampleRecord({ userId: 'alice' });
+        await submitOne(original);
+        const before = await store.get('alice');
+        const changed = sampleRecord({
+          userId: 'alice',
+          privacyPolicyAcceptedAt: '2026-02-02T00:00:00.000Z',
+        });
+        expect(await submitOne(changed)).toEqual({ userId: 'alice', status: 'conflict' });
+        expect(await store.get('alice')).toEqual(before);
+        expect(await store.loadRecord('alice')).toEqual(original);
+      });
+
+      it('with update: true a different record is updated: the record is replaced, the row is not', async () => {
+        await submitOne(sampleRecord({ userId: 'alice' }));
+        const before = await store.get('alice');
+        const changed = sampleRecord({
+          userId: 'alice',
+          privacyPolicyAcceptedAt: '2026-02-02T00:00:00.000Z',
+        });
+        const outcomes = await store.submit([sampleOnboarding(changed)], { now: T0 + 1, update: true });
+        expect(outcomes).toEqual([{ userId: 'alice', status: 'updated' }]);
+        expect(await store.loadRecord('alice')).toEqual(changed);
+        expect(await store.get('alice')).toEqual(before);
+        expect(await submitOne(changed)).toEqual({ userId: 'alice', status: 'unchanged' });
+      });
+
+      it('with update: true the same record is still unchanged', async () => {
+        const record = sampleRecord({ userId: 'alice' });
+        await submitOne(record);
+        const outcomes = await store.submit([sampleOnboarding(record)], { now: T0 + 1, update: true });
+        expect(outcomes).toEqual([{ userId: 'alice', status: 'unchanged' }]);
+      });
+
+      it('a batch of 1,000 in one call creates them all, outcomes in input order', async () => {
+        const items = Array.from({ length: 1000 }, (_, i) =>
+          sampleOnboarding(sampleRecord({ userId: `bulk-${String(i).padStart(4, '0')}` })),
+        );
+        const outcomes = await store.submit(items, { now: T0 });
+        expect(outcomes).toHaveLength(1000);
+        expect(outcomes.every((o, i) => o.status === 'created' && o.userId === items[i]!.record.userId)).toBe(
+          true,
+        );
+        expect(await store.countsByState()).toEqual({ policyPending: 1000 });
+      });
+
+      it('a mixed batch reports created, unchanged, conflict and a repeat within the batch', async () => {
+        const a = sampleRecord({ userId: 'a' });
+        const b = sampleRecord({ userId: 'b' });
+        await store.submit([sampleOnboarding(a), sampleOnboarding(b)], { now: T0 });
+        const bChanged = sampleRecord({ userId: 'b', privacyPolicyAcceptedAt: '2026-03-03T00:00:00.000Z' });
+        const c = sampleRecord({ userId: 'c' });
+        const outcomes = await store.submit(
+          [sampleOnboarding(a), sampleOnboarding(bChanged), sampleOnboarding(c), sampleOnboarding(c)],
+          { now: T0 },
+        );
+        expect(outcomes.map((o) => `${o.userId}:${o.status}`)).toEqual([
+          'a:unchanged',
+          'b:conflict',
+          'c:created',
+          'c:unchanged',
+        ]);
+      });
+
+      it('an empty batch does nothing', async () => {
+        expect(await store.submit([], { now: T0 })).toEqual([]);
+        expect(await store.countsByState()).toEqual({});
+      });
+    });
+
+    describe('claimDue', () => {
+      it('claims only onboardings with wakeAt <= now, earliest first', async () => {
+        await seed([T0 + 30, T0 + 10, T0 + 20, T0 + 40]);
+        const claimed = await store.claimDue({ now: T0 + 30, limit: 10, owner: 'w1', leaseMs: LEASE });
+        expect(ids(claimed)).toEqual(['u1', 'u2', 'u0']);
+      });
+
+      it('takes at most limit onboardings, the earliest ones', async () => {
+        await seed([T0 + 3, T0 + 1, T0 + 2, T0 + 4]);
+        const claimed = await store.claimDue({ now: T0 + 10, limit: 2, owner: 'w1', leaseMs: LEASE });
+        expect(ids(claimed)).toEqual(['u1', 'u2']);
+      });
+
+      it('never claims an onboarding whose wakeAt is null', async () => {
+        await seed([null, T0, null]);
+        expect(ids(await claimAll('w1', Number.MAX_SAFE_INTEGER))).toEqual(['u1']);
+      });
+
+      it('a second owner gets none of the leased onboardings, only the free ones', async () => {
+        await seed([T0, T0, T0]);
+        const first = await store.claimDue({ now: T0, limit: 2, owner: 'w1', leaseMs: LEASE });
+        const second = await store.claimDue({ now: T0 + 1, limit: 10, owner: 'w2', leaseMs: LEASE });
+        expect(ids(first)).toEqual(['u0', 'u1']);
+        expect(ids(second)).toEqual(['u2']);
+        expect(await store.claimDue({ now: T0 + 2, limit: 10, owner: 'w3', leaseMs: LEASE })).toEqual([]);
+      });
+
+      it('a live lease blocks its own owner too, so a worker never gets in-flight work twice', async () => {
+        await seed([T0]);
+        await claimAll('w1', T0);
+        expect(await claimAll('w1', T0 + 1)).toEqual([]);
+      });
+
+      it('an expired lease (now > expiry) can be reclaimed by another owner', async () => {
+        await seed([T0]);
+        await store.claimDue({ now: T0, limit: 1, owner: 'w1', leaseMs: LEASE });
+        expect(await store.claimDue({ now: T0 + LEASE, limit: 1, owner: 'w2', leaseMs: LEASE })).toEqual([]);
+        const reclaimed = await store.claimDue({
+          now: T0 + LEASE + 1,
+          limit: 1,
+          owner: 'w2',
+          leaseMs: LEASE,
+        });
+        expect(ids(reclaimed)).toEqual(['u0']);
+      });
+
+      it('claiming bumps the version, so a worker whose lease was taken over cannot commit', async () => {
+        await seed([T0]);
+        const [stale] = await store.claimDue({ now: T0, limit: 1, owner: 'w1', leaseMs: LEASE });
+        const [fresh] = await store.claimDue({ now: T0 + LEASE + 1, limit: 1, owner: 'w2', leaseMs: LEASE });
+        expect(fresh!.version).toBeGreaterThan(stale!.version);
+        expect(await store.commit([transition(stale!)])).toEqual([{ userId: 'u0', committed: false }]);
+        const [ok] = await store.commit([transition(fresh!)]);
+        expect(ok?.committed).toBe(true);
+      });
+
+      it('returns the rows as stored, with the version to commit against', async () => {
+        await seed([T0]);
+        const [claimed] = await claimAll('w1');
+        expect(claimed).toEqual(await store.get('u0'));
+      });
+
+      it('renewLeases extends the lease of the owner, not of anyone else', async () => {
+        await seed([T0, T0]);
+        await store.claimDue({ now: T0, limit: 2, owner: 'w1', leaseMs: LEASE });
+        await store.renewLeases(['u0'], 'w1', T0 + 3 * LEASE);
+        await store.renewLeases(['u1'], 'intruder', T0 + 3 * LEASE);
+        const atOldExpiry = await store.claimDue({
+          now: T0 + LEASE + 1,
+          limit: 10,
+          owner: 'w2',
+          leaseMs: 10 * LEASE,
+        });
+        expect(ids(atOldExpiry)).toEqual(['u1']);
+        const afterRenewal = await store.claimDue({
+          now: T0 + 3 * LEASE + 1,
+          limit: 10,
+          owner: 'w3',
+          leaseMs: LEASE,
+        });
+        expect(ids(afterRenewal)).toEqual(['u0']);
+      });
+
+      it('renewLeases of nothing or of unknown users is harmless', async () => {
+        await store.renewLeases([], 'w1', T0);
+        await store.renewLeases(['nobody'], 'w1', T0);
+        expect(await store.get('nobody')).toBeUndefined();
+      });
+    });
+
+    describe('commit', () => {
+      it('a stale expectedVersion is not committed: row unchanged, journal not appended', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1');
+        const before = await store.get('u0');
+        const results = await store.commit([transition(row!, { expectedVersion: row!.version - 1 })]);
+        expect(results).toEqual([{ userId: 'u0', committed: false }]);
+        expect(await store.get('u0')).toEqual(before);
+        expect(await store.journal('u0')).toEqual([]);
+      });
+
+      it('a commit for an unknown user is not committed', async () => {
+        const ghost = { userId: 'ghost', version: 1, state: 's' } as OnboardingRow;
+        expect(await store.commit([transition(ghost)])).toEqual([{ userId: 'ghost', committed: false }]);
+        expect(await store.get('ghost')).toBeUndefined();
+      });
+
+      it('a successful commit increments the version and returns it', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1');
+        const [result] = await store.commit([transition(row!)]);
+        expect(result).toEqual({ userId: 'u0', committed: true, newVersion: row!.version + 1 });
+        expect((await store.get('u0'))?.version).toBe(row!.version + 1);
+      });
+
+      it('persists state, snapshot, wakeAt, attempts, lastError, outcome and updatedAt', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1');
+        const snapshot = { value: 'failed', context: { reason: 'invalid-data', list: [1, 2] } };
+        await store.commit([
+          transition(row!, {
+            state: 'failed',
+            snapshot,
+            wakeAt: null,
+            attempts: 3,
+            lastError: 'invalid-data: kycData.email',
+            outcome: 'rejected',
+            now: T0 + 777,
+          }),
+        ]);
+        expect(await store.get('u0')).toEqual({
+          ...row!,
+          state: 'failed',
+          snapshot,
+          version: row!.version + 1,
+          wakeAt: null,
+          attempts: 3,
+          lastError: 'invalid-data: kycData.email',
+          outcome: 'rejected',
+          updatedAt: T0 + 777,
+        });
+      });
+
+      it('commits many transitions in one call with a result per item, stale and fresh mixed', async () => {
+        await seed([T0, T0, T0, T0]);
+        const rows = await claimAll('w1');
+        const results = await store.commit(
+          rows.map((row, i) => transition(row, i % 2 === 0 ? {} : { expectedVersion: row.version + 5 })),
+        );
+        expect(results.map((r) => `${r.userId}:${r.committed}`)).toEqual([
+          'u0:true',
+          'u1:false',
+          'u2:true',
+          'u3:false',
+        ]);
+        expect((await store.get('u0'))?.state).toBe('userPending');
+        expect((await store.get('u1'))?.state).toBe('policyPending');
+        expect(await store.journal('u1')).toEqual([]);
+      });
+
+      it('two transitions of one onboarding in one call apply in order, each against its version', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1');
+        const results = await store.commit([
+          transition(row!, { state: 's1', releaseLease: false }),
+          transition({ ...row!, version: row!.version + 1 }, { state: 's2' }),
+          transition(row!, { state: 'stale' }),
+        ]);
+        expect(results.map((r) => r.committed)).toEqual([true, true, false]);
+        expect((await store.get('u0'))?.state).toBe('s2');
+      });
+
+      it('appends journal entries in order, with their details', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1');
+        const first = transition(row!, {
+          releaseLease: false,
+          journal: [entry('u0', T0 + 1, 'E1'), entry('u0', T0 + 2, 'E2', 'rate-limited')],
+        });
+        const [r1] = await store.commit([first]);
+        await store.commit([
+          transition(
+            { ...row!, version: r1!.newVersion! },
+            { journal: [entry('u0', T0 + 3, 'E3', 'status 200')] },
+          ),
+        ]);
+        expect(await store.journal('u0')).toEqual([
+          entry('u0', T0 + 1, 'E1'),
+          entry('u0', T0 + 2, 'E2', 'rate-limited'),
+          entry('u0', T0 + 3, 'E3', 'status 200'),
+        ]);
+      });
+
+      it('releaseLease: true frees the lease for any worker', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1', T0);
+        await store.commit([transition(row!, { wakeAt: T0, releaseLease: true })]);
+        expect(ids(await claimAll('w2', T0 + 1))).toEqual(['u0']);
+      });
+
+      it('releaseLease: false keeps the lease', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1', T0);
+        await store.commit([transition(row!, { wakeAt: T0, releaseLease: false })]);
+        expect(await claimAll('w2', T0 + 1)).toEqual([]);
+        expect(ids(await claimAll('w2', T0 + LEASE + 1))).toEqual(['u0']);
+      });
+
+      it('an empty commit does nothing', async () => {
+        expect(await store.commit([])).toEqual([]);
+      });
+    });
+
+    describe('reading', () => {
+      it('get of an unknown user is undefined', async () => {
+        expect(await store.get('nobody')).toBeUndefined();
+      });
+
+      it('journal(limit) gives the latest entries, oldest first; unknown users have none', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1');
+        await store.commit([
+          transition(row!, { journal: [1, 2, 3, 4, 5].map((n) => entry('u0', T0 + n, `E${n}`)) }),
+        ]);
+        expect((await store.journal('u0')).map((j) => j.event)).toEqual(['E1', 'E2', 'E3', 'E4', 'E5']);
+        expect((await store.journal('u0', { limit: 2 })).map((j) => j.event)).toEqual(['E4', 'E5']);
+        expect((await store.journal('u0', { limit: 50 })).map((j) => j.event)).toHaveLength(5);
+        expect(await store.journal('nobody')).toEqual([]);
+      });
+
+      it('countsByState counts onboardings per state', async () => {
+        expect(await store.countsByState()).toEqual({});
+        await seed([T0, T0, T0]);
+        const [row] = await store.claimDue({ now: T0, limit: 1, owner: 'w1', leaseMs: LEASE });
+        await store.commit([transition(row!, { state: 'verified', outcome: 'verified', wakeAt: null })]);
+        expect(await store.countsByState()).toEqual({ policyPending: 2, verified: 1 });
+      });
+
+      it('nextWakeAt is null for an empty store and ignores onboardings with a null wakeAt', async () => {
+        expect(await store.nextWakeAt()).toBeNull();
+        await seed([null, null]);
+        expect(await store.nextWakeAt()).toBeNull();
+        await submitOne(sampleRecord({ userId: 'late' }), T0 + 50);
+        await submitOne(sampleRecord({ userId: 'early' }), T0 + 20);
+        expect(await store.nextWakeAt()).toBe(T0 + 20);
+      });
+
+      it('nextWakeAt counts a leased onboarding from the end of its lease, when it becomes claimable', async () => {
+        await seed([T0, T0 + 5 * LEASE]);
+        await store.claimDue({ now: T0, limit: 1, owner: 'w1', leaseMs: LEASE });
+        expect(await store.nextWakeAt()).toBe(T0 + LEASE + 1);
+        expect(await store.claimDue({ now: T0 + LEASE, limit: 10, owner: 'w2', leaseMs: LEASE })).toEqual([]);
+        expect(
+          ids(await store.claimDue({ now: T0 + LEASE + 1, limit: 10, owner: 'w2', leaseMs: LEASE })),
+        ).toEqual(['u0']);
+      });
+
+      it('nextWakeAt of a released onboarding is its wakeAt', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1', T0);
+        await store.commit([transition(row!, { wakeAt: T0 + 9, releaseLease: true })]);
+        expect(await store.nextWakeAt()).toBe(T0 + 9);
+      });
+    });
+
+    describe('records', () => {
+      it('loadRecord returns the submitted record, and undefined for an unknown user', async () => {
+        const record = sampleRecord({ userId: 'alice' });
+        await submitOne(record);
+        expect(await store.loadRecord('alice')).toEqual(record);
+        expect(await store.loadRecord('nobody')).toBeUndefined();
+      });
+
+      it('replaceRecord replaces the record and leaves the row untouched', async () => {
+        await submitOne(sampleRecord({ userId: 'alice' }));
+        const before = await store.get('alice');
+        const supplied = sampleRecord({
+          userId: 'alice',
+          dueDiligence: { employmentStatus: 'employed', sourceOfFunds: 'salary' },
+        });
+        await store.replaceRecord('alice', supplied, T0 + 99);
+        expect(await store.loadRecord('alice')).toEqual(supplied);
+        expect(await store.get('alice')).toEqual(before);
+        expect(await submitOne(supplied)).toEqual({ userId: 'alice', status: 'unchanged' });
+      });
+
+      it('replaceRecord of an unknown user is refused', async () => {
+        await expect(store.replaceRecord('nobody', sampleRecord({ userId: 'nobody' }), T0)).rejects.toThrow(
+          /nobody/,
+        );
+      });
+
+      it('erasePersonalData removes the record but keeps the row and the journal', async () => {
+        await seed([T0]);
+        const [row] = await claimAll('w1');
+        await store.commit([transition(row!, { state: 'verified', outcome: 'verified', wakeAt: null })]);
+        const rowBefore = await store.get('u0');
+        const journalBefore = await store.journal('u0');
+        await store.erasePersonalData('u0');
+        expect(await store.loadRecord('u0')).toBeUndefined();
+        expect(await store.get('u0')).toEqual(rowBefore);
+        expect(await store.journal('u0')).toEqual(journalBefore);
+        expect(journalBefore).toHaveLength(1);
+        await store.erasePersonalData('u0');
+        await store.erasePersonalData('nobody');
+      });
+
+      it('after erasure the same record is a conflict, and with update: true it is stored again', async () => {
+        const record = sampleRecord({ userId: 'alice' });
+        await submitOne(record);
+        await store.erasePersonalData('alice');
+        expect(await submitOne(record)).toEqual({ userId: 'alice', status: 'conflict' });
+        expect(await store.loadRecord('alice')).toBeUndefined();
+        const [again] = await store.submit([sampleOnboarding(record)], { now: T0, update: true });
+        expect(again).toEqual({ userId: 'alice', status: 'updated' });
+        expect(await store.loadRecord('alice')).toEqual(record);
+      });
+    });
+
+    describe('personal data', () => {
+      it('the canary SSN and email never appear in rows, claims, the journal or counts', async () => {
+        const record = canaryRecord('canary-1');
+        await submitOne(record);
+        await store.submit([sampleOnboarding(record)], { now: T0, update: true });
+        const claimed = await claimAll('w1');
+        await store.commit([transition(claimed[0]!, { lastError: 'invalid-data: kycData.email' })]);
+        const seen = JSON.stringify([
+          claimed,
+          await store.get('canary-1'),
+          await store.journal('canary-1'),
+          await store.countsByState(),
+          await store.nextWakeAt(),
+        ]);
+        expect(seen).not.toContain(CANARY.ssn);
+        expect(seen).not.toContain(CANARY.email);
+        expect(seen).not.toContain('987654320');
+        expect((await store.loadRecord('canary-1'))?.kycData?.email).toBe(CANARY.email);
+      });
+    });
+  });
+}
