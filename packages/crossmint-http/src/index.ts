@@ -1,1 +1,12 @@
-export {};
+export { type CrossmintClient, createCrossmintClient } from './client.js';
+export {
+  ClientConfigError,
+  type ClientOptions,
+  type ClientTarget,
+  type ClientTimeouts,
+  CROSSMINT_BASE_URLS,
+  type CrossmintEnv,
+  type DebugInfo,
+} from './config.js';
+export { classifyStatus, classifyTransportError, isConnectionReset, MAX_MESSAGE_CHARS } from './errors.js';
+export { parseRetryAfter, type RetryAfterPolicy } from './retry-after.js';

@@ -1,0 +1,48 @@
+import type { Dispatcher } from 'undici';
+
+export type ReadBody =
+  | { ok: true; text: string }
+  | { ok: false; reason: 'too-large' | 'interrupted'; error?: unknown };
+
+/**
+ * Reads a response body up to `limit` bytes. Always leaves the body consumed or destroyed, so that
+ * undici can hand the socket to the next request (consumed) or drop it (destroyed).
+ */
+export async function readBody(
+  body: Dispatcher.ResponseData['body'],
+  contentLength: string | string[] | undefined,
+  limit: number,
+): Promise<ReadBody> {
+  const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
+  if (declared > limit) {
+    body.destroy();
+    return { ok: false, reason: 'too-large' };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        body.destroy();
+        return { ok: false, reason: 'too-large' };
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    body.destroy();
+    return { ok: false, reason: 'interrupted', error };
+  }
+  const text =
+    chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+  return { ok: true, text };
+}
+
+/** JSON.parse without throwing: `undefined` when the text is not JSON. */
+export function parseJson(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,44 @@
+/** Values under these keys are enumerations, not personal data: keeping them makes messages readable. */
+const NOT_SECRET_KEYS = new Set(['type', 'documentType', 'region']);
+/** Shorter values ("US", "FL") are too common to redact without mangling every message. */
+const MIN_SECRET_CHARS = 3;
+/** Longer values (document images) cannot fit in the part of a message we keep. */
+const MAX_SECRET_CHARS = 1200;
+
+/** Every string in a request body that could be personal data. */
+export function secretsOf(body: unknown, into: string[] = []): string[] {
+  if (typeof body === 'string') {
+    if (body.length >= MIN_SECRET_CHARS && body.length <= MAX_SECRET_CHARS) {
+      into.push(body);
+      // "987-65-4320" may come back as "987654320".
+      const compact = body.replace(/[\s\-./()]/g, '');
+      if (compact !== body && compact.length >= 6) into.push(compact);
+    }
+  } else if (Array.isArray(body)) {
+    for (const item of body) secretsOf(item, into);
+  } else if (body !== null && typeof body === 'object') {
+    for (const [key, value] of Object.entries(body)) {
+      if (!NOT_SECRET_KEYS.has(key)) secretsOf(value, into);
+    }
+  }
+  return into;
+}
+
+const ESCAPE = /[.*+?^${}()|[\]\\]/g;
+
+/** Replaces each secret (case-insensitively) with `[redacted]`, longest first. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length === 0) continue;
+    out = out.replace(new RegExp(secret.replace(ESCAPE, '\\$&'), 'gi'), '[redacted]');
+  }
+  return out;
+}
+
+/** Collapses whitespace and control characters and cuts to `max` characters. */
+export function clip(text: string, max: number): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+  const flat = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
