@@ -1,1 +1,15 @@
-export {};
+export { type Outcome, SandboxApp, type SandboxRequest } from './app.js';
+export { type Clock, SandboxClock } from './clock.js';
+export { FAULT_HEADER, FAULT_KINDS, type FaultKind } from './faults.js';
+export { DEFAULT_CONFIG, type SandboxConfig, type SandboxOptions } from './options.js';
+export { createSandbox, type ListenOptions, type Sandbox } from './server.js';
+export type { UserView } from './state.js';
+export type { RouteStats, SandboxStats } from './stats.js';
+
+import { SandboxApp } from './app.js';
+import type { SandboxOptions } from './options.js';
+
+/** The sandbox without a server: `handle(request)` returns what to answer (or which fault to play). */
+export function createSandboxApp(options: SandboxOptions = {}): SandboxApp {
+  return new SandboxApp(options);
+}
