@@ -15,7 +15,7 @@ export async function readBody(
 ): Promise<ReadBody> {
   const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
   if (declared > limit) {
-    body.destroy();
+    discard(body);
     return { ok: false, reason: 'too-large' };
   }
   const chunks: Buffer[] = [];
@@ -24,13 +24,13 @@ export async function readBody(
     for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > limit) {
-        body.destroy();
+        discard(body);
         return { ok: false, reason: 'too-large' };
       }
       chunks.push(chunk);
     }
   } catch (error) {
-    body.destroy();
+    discard(body);
     return { ok: false, reason: 'interrupted', error };
   }
   const text =
@@ -45,4 +45,10 @@ export function parseJson(text: string): { value: unknown } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Destroys a body we will not read; the error it emits on destroy has nobody to tell. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }
