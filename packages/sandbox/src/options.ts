@@ -25,13 +25,13 @@ export interface SandboxConfig {
   strict: boolean;
 }
 
-export interface SandboxOptions extends Partial<Omit<SandboxConfig, 'verifyAfterMs'>> {
-  verifyAfterMs?: number | null | undefined;
+/** Every setting is optional, and `undefined` means "the default" (handy when passing CLI flags through). */
+export type SandboxOptions = { [K in keyof SandboxConfig]?: SandboxConfig[K] | undefined } & {
   /** Makes every random choice (faults, ids) repeatable. */
   seed?: number | undefined;
   /** Time source; defaults to real time. `advanceClock` adds an offset on top of it. */
   clock?: Clock | undefined;
-}
+};
 
 export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
   faultRate: 0,

@@ -13,6 +13,7 @@ afterEach(async () => {
 export interface Call {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert response bodies structurally
   body: any;
 }
 
