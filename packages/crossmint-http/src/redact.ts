@@ -26,13 +26,28 @@ export function secretsOf(body: unknown, into: string[] = []): string[] {
 
 const ESCAPE = /[.*+?^${}()|[\]\\]/g;
 
-/** Replaces each secret (case-insensitively) with `[redacted]`, longest first. */
+/**
+ * Shapes of personal data that may not be in the request at hand (Crossmint could quote the stored
+ * record in an answer to a document upload): email addresses, API keys, and runs of 6 or more
+ * digits (identity numbers, phone numbers, dates of birth).
+ */
+const PATTERNS = [
+  /[^\s"'<>@,;:()[\]]+@[^\s"'<>@,;:()[\]]+\.[a-z]{2,}/gi,
+  /\b[sc]k_[A-Za-z0-9_]+/g,
+  /\+?\d(?:[\s\-./]?\d){5,}/g,
+];
+
+/**
+ * Replaces each secret (case-insensitively, longest first) and each personal-data shape with
+ * `[redacted]`.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret.length === 0) continue;
     out = out.replace(new RegExp(secret.replace(ESCAPE, '\\$&'), 'gi'), '[redacted]');
   }
+  for (const pattern of PATTERNS) out = out.replace(pattern, '[redacted]');
   return out;
 }
 
