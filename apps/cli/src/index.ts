@@ -1,1 +1,1 @@
-export {};
+export { sandboxCommand } from './commands/sandbox.js';
