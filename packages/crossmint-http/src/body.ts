@@ -18,6 +18,15 @@ export async function readBody(
     discard(body);
     return { ok: false, reason: 'too-large' };
   }
+  if (declared >= 0) {
+    // Fast path: undici frames the body by Content-Length, so it cannot grow past what was declared.
+    try {
+      return { ok: true, text: await body.text() };
+    } catch (error) {
+      discard(body);
+      return { ok: false, reason: 'interrupted', error };
+    }
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   try {
