@@ -56,10 +56,7 @@ export function adminRoute(
     case 'POST users/{locator}/status':
       return withBody(req, (body) => forceStatus(app, req, query, parts[1] ?? '', body));
   }
-  return error(
-    parts.length > 0 && knownPath(rest) ? 405 : 404,
-    knownPath(rest) ? 'method not allowed' : 'no such admin route',
-  );
+  return knownPath(rest) ? error(405, 'method not allowed') : error(404, 'no such admin route');
 }
 
 function knownPath(rest: string): boolean {
