@@ -35,16 +35,25 @@ async function startServer(mode: string): Promise<{ url: string; child: ChildPro
   return { url, child };
 }
 
-/** Runs `n` calls of `one` with `concurrency` in flight; returns requests per second. */
-async function drive(n: number, concurrency: number, one: () => Promise<void>): Promise<number> {
+/**
+ * Runs `n` calls of `one` with `concurrency` in flight; returns requests per second and this
+ * process's CPU microseconds per request (steadier than the rate on a shared machine).
+ */
+async function drive(
+  n: number,
+  concurrency: number,
+  one: () => Promise<void>,
+): Promise<{ rps: number; cpuUs: number }> {
   let next = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next++ < n) await one();
     }),
   );
-  return n / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { rps: n / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / n };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -96,13 +105,17 @@ for (const mode of SERVERS) {
 
   const clientRates: number[] = [];
   const rawRates: number[] = [];
+  const clientCpu: number[] = [];
+  const rawCpu: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['client', 'raw'] as const) : (['raw', 'client'] as const);
     for (const which of order) {
-      const rate = await drive(N, CONCURRENCY, which === 'client' ? viaClient : viaRaw);
-      (which === 'client' ? clientRates : rawRates).push(rate);
+      const { rps, cpuUs } = await drive(N, CONCURRENCY, which === 'client' ? viaClient : viaRaw);
+      (which === 'client' ? clientRates : rawRates).push(rps);
+      (which === 'client' ? clientCpu : rawCpu).push(cpuUs);
     }
   }
+  const cpuRatio = median(rawCpu) / median(clientCpu);
   const clientRate = median(clientRates);
   const rawRate = median(rawRates);
   // The machine is shared, so rates drift between rounds: the ratio of each round's adjacent pair
@@ -110,7 +123,9 @@ for (const mode of SERVERS) {
   const ratio = median(clientRates.map((c, i) => c / rawRates[i]!));
   console.log(
     `${mode}: client ${clientRate.toFixed(0)} req/s, raw undici ${rawRate.toFixed(0)} req/s, ratio ${ratio.toFixed(3)} (median of per-round ratios) ` +
-      `(medians of ${ROUNDS} rounds of ${N} GET identity-verification, concurrency ${CONCURRENCY}; target >= 0.9)`,
+      `(medians of ${ROUNDS} rounds of ${N} GET identity-verification, concurrency ${CONCURRENCY}; target >= 0.9)\n` +
+      `${mode}: CPU per request in this process: client ${median(clientCpu).toFixed(1)} µs, raw ${median(rawCpu).toFixed(1)} µs, ` +
+      `raw/client ${cpuRatio.toFixed(3)} (the client's throughput ceiling relative to raw)`,
   );
   appendFileSync(
     `${here}results.jsonl`,
@@ -124,6 +139,9 @@ for (const mode of SERVERS) {
       clientRps: Math.round(clientRate),
       rawRps: Math.round(rawRate),
       ratio: Number(ratio.toFixed(3)),
+      clientCpuUsPerReq: Number(median(clientCpu).toFixed(1)),
+      rawCpuUsPerReq: Number(median(rawCpu).toFixed(1)),
+      cpuRatio: Number(cpuRatio.toFixed(3)),
       loadavg: loadavg().map((x) => Number(x.toFixed(2))),
       clientRounds: clientRates.map(Math.round),
       rawRounds: rawRates.map(Math.round),
