@@ -1,1 +1,8 @@
-export {};
+export { DEMO_KEY_ID, type DemoKeyring, loadOrCreateDemoKeyring } from './demo-keyring.js';
+export { MIGRATIONS, type Migration } from './migrations.js';
+export {
+  CLAIM_CANDIDATES_SQL,
+  openSqliteStore,
+  type SqliteStore,
+  type SqliteStoreOptions,
+} from './sqlite-store.js';

@@ -1,0 +1,92 @@
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+/**
+ * Append-only: a released migration is never edited, a change is a new version. Personal data lives
+ * only in `records` (encrypted), so erasing it is one DELETE.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE onboardings (
+        user_id          TEXT PRIMARY KEY,
+        state            TEXT NOT NULL,
+        snapshot         TEXT NOT NULL,
+        machine_version  INTEGER NOT NULL,
+        version          INTEGER NOT NULL,
+        wake_at          INTEGER,
+        lease_owner      TEXT,
+        lease_expires_at INTEGER,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        last_error       TEXT,
+        outcome          TEXT,
+        record_digest    TEXT,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+      );
+      -- Finished and waiting onboardings have wake_at NULL and are left out of the index, so claiming
+      -- stays cheap when millions of rows are done. user_id makes the claim order total without a sort.
+      CREATE INDEX onboardings_due ON onboardings (wake_at, user_id) WHERE wake_at IS NOT NULL;
+      CREATE INDEX onboardings_state ON onboardings (state);
+
+      CREATE TABLE records (
+        user_id    TEXT PRIMARY KEY REFERENCES onboardings (user_id),
+        key_id     TEXT NOT NULL,
+        ciphertext TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE journal (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id    TEXT NOT NULL,
+        at         INTEGER NOT NULL,
+        from_state TEXT NOT NULL,
+        event      TEXT NOT NULL,
+        to_state   TEXT NOT NULL,
+        detail     TEXT
+      );
+      CREATE INDEX journal_by_user ON journal (user_id, id);
+    `,
+  },
+];
+
+/** Applies the migrations not yet recorded in `schema_migrations`; returns the versions it applied. */
+export function migrate(db: Database.Database, now: number): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    applied_at INTEGER NOT NULL
+  )`);
+  const applied = new Set(
+    db
+      .prepare('SELECT version FROM schema_migrations')
+      .pluck()
+      .all()
+      .map((v) => Number(v)),
+  );
+  const newest = Math.max(0, ...applied);
+  const known = Math.max(0, ...MIGRATIONS.map((m) => m.version));
+  if (newest > known) {
+    throw new Error(
+      `the database has schema version ${newest} but this kyc-handoff knows only up to ${known}: upgrade kyc-handoff`,
+    );
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+  const done: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    // IMMEDIATE: two processes opening a fresh file at once must not both run migration 1.
+    db.transaction(() => {
+      const already = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
+      if (already !== undefined) return;
+      db.exec(m.sql);
+      record.run(m.version, now);
+      done.push(m.version);
+    }).immediate();
+  }
+  return done;
+}

@@ -1,0 +1,285 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKey, parseKeyring } from '@kyc-handoff/core/crypto';
+import {
+  CANARY,
+  canaryRecord,
+  runStoreContract,
+  sampleOnboarding,
+  sampleRecord,
+} from '@kyc-handoff/core/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from './migrations.js';
+import { CLAIM_CANDIDATES_SQL, openSqliteStore, type SqliteStore } from './sqlite-store.js';
+
+const T0 = 1_750_000_000_000;
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'kyc-handoff-sqlite-'));
+}
+
+runStoreContract('sqlite (file)', async () => {
+  const dir = tempDir();
+  const store = openSqliteStore({ path: join(dir, 'store.db'), keyring: parseKeyring(generateKey()) });
+  return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+describe('sqlite store', () => {
+  let dir: string;
+  let path: string;
+  const open: SqliteStore[] = [];
+  const openStore = (options: Partial<Parameters<typeof openSqliteStore>[0]> = {}) => {
+    const store = openSqliteStore({ path, keyring: parseKeyring(`main:${KEY}`), ...options });
+    open.push(store);
+    return store;
+  };
+  const KEY = generateKey();
+
+  beforeEach(() => {
+    dir = tempDir();
+    path = join(dir, 'store.db');
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to open without a keyring, saying how to provide one', () => {
+    expect(() => openSqliteStore({ path, keyring: undefined })).toThrow(
+      /needs a key: set KYC_HANDOFF_ENCRYPTION_KEY.*demo mode/,
+    );
+  });
+
+  it('applies the migrations on first open, records them, and applies none on reopen', async () => {
+    const first = openStore();
+    expect(first.migrationsApplied()).toEqual(MIGRATIONS.map((m) => m.version));
+    await first.close();
+    const again = openStore();
+    expect(again.migrationsApplied()).toEqual([]);
+    const recorded = again.raw
+      .prepare('SELECT version, applied_at FROM schema_migrations ORDER BY version')
+      .all();
+    expect(recorded).toEqual(MIGRATIONS.map((m) => ({ version: m.version, applied_at: expect.any(Number) })));
+  });
+
+  it('refuses a database from a newer schema than it knows', async () => {
+    const s = openStore();
+    s.raw.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)').run();
+    await s.close();
+    expect(() => openStore()).toThrow(/schema version 999.*upgrade kyc-handoff/);
+  });
+
+  it('runs in WAL mode with synchronous NORMAL by default and FULL on request', async () => {
+    const normal = openStore();
+    expect(normal.raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(normal.raw.pragma('synchronous', { simple: true })).toBe(1);
+    expect(normal.raw.pragma('busy_timeout', { simple: true })).toBe(5000);
+    await normal.close();
+    const full = openStore({ synchronous: 'FULL', busyTimeoutMs: 250 });
+    expect(full.raw.pragma('synchronous', { simple: true })).toBe(2);
+    expect(full.raw.pragma('busy_timeout', { simple: true })).toBe(250);
+  });
+
+  it('keeps a partial index on wake_at, and the claim query uses it', () => {
+    const s = openStore();
+    const sql = s.raw
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'onboardings_due'")
+      .pluck()
+      .get() as string;
+    expect(sql).toMatch(/WHERE wake_at IS NOT NULL/);
+    const partial = s.raw.pragma('index_list(onboardings)') as { name: string; partial: number }[];
+    expect(partial.find((i) => i.name === 'onboardings_due')?.partial).toBe(1);
+    const plan = s.raw.prepare(`EXPLAIN QUERY PLAN ${CLAIM_CANDIDATES_SQL}`).all({ now: T0, limit: 10 }) as {
+      detail: string;
+    }[];
+    const details = plan.map((p) => p.detail).join('\n');
+    expect(details).toMatch(/USING INDEX onboardings_due/);
+    expect(details).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it('the raw database and WAL files never contain the canary SSN or email', async () => {
+    const s = openStore();
+    const record = canaryRecord('canary-1');
+    await s.submit([sampleOnboarding(record)], { now: T0 });
+    await s.submit(
+      [sampleOnboarding(sampleRecord({ ...record, privacyPolicyAcceptedAt: '2026-05-05T00:00:00Z' }))],
+      {
+        now: T0,
+        update: true,
+      },
+    );
+    const [row] = await s.claimDue({ now: T0, limit: 1, owner: 'w', leaseMs: 1000 });
+    await s.commit([
+      {
+        userId: row!.userId,
+        expectedVersion: row!.version,
+        state: 'userPending',
+        snapshot: row!.snapshot,
+        wakeAt: T0 + 1,
+        attempts: 1,
+        lastError: 'transient: status 503',
+        outcome: null,
+        journal: [
+          { userId: row!.userId, at: T0, from: 'policyPending', event: 'POLICY_RECORDED', to: 'userPending' },
+        ],
+        releaseLease: true,
+        now: T0,
+      },
+    ]);
+    const scan = (label: string) => {
+      for (const file of [path, `${path}-wal`]) {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(file);
+        } catch {
+          continue;
+        }
+        for (const needle of [CANARY.ssn, CANARY.email, '987654320']) {
+          expect(bytes.includes(Buffer.from(needle, 'utf8')), `${needle} in ${file} ${label}`).toBe(false);
+          expect(
+            bytes.includes(Buffer.from(needle, 'utf16le')),
+            `${needle} (utf16) in ${file} ${label}`,
+          ).toBe(false);
+        }
+      }
+    };
+    scan('before checkpoint');
+    s.checkpoint();
+    expect(readFileSync(path).length).toBeGreaterThan(0);
+    scan('after checkpoint');
+    expect((await s.loadRecord('canary-1'))?.kycData?.identityDocument?.number).toBe(CANARY.ssn);
+  });
+
+  it('stores the record encrypted under the current key id, once', async () => {
+    const s = openStore();
+    await s.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }))], { now: T0 });
+    const stored = s.raw.prepare('SELECT user_id, key_id, ciphertext FROM records').all() as {
+      key_id: string;
+      ciphertext: string;
+    }[];
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.key_id).toBe('main');
+    expect(stored[0]?.ciphertext).toMatch(/^v1\.main\./);
+  });
+
+  it('reopened with a wrong key, loadRecord fails with a clear error that leaks nothing', async () => {
+    const s = openStore();
+    await s.submit([sampleOnboarding(canaryRecord('canary-1'))], { now: T0 });
+    await s.close();
+    const otherKey = generateKey();
+    const wrong = openStore({ keyring: parseKeyring(`main:${otherKey}`) });
+    const error = await wrong.loadRecord('canary-1').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(
+      /cannot read the record of user canary-1: could not decrypt with key id main/,
+    );
+    for (const secret of [KEY, otherKey, CANARY.ssn, CANARY.email])
+      expect(error?.message).not.toContain(secret);
+    expect(await wrong.get('canary-1')).toBeDefined();
+  });
+
+  it('reopened without the old key after a rotation, loadRecord says which key to add back', async () => {
+    const s = openStore();
+    await s.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }))], { now: T0 });
+    await s.close();
+    const rotatedAway = openStore({ keyring: parseKeyring(`next:${generateKey()}`) });
+    await expect(rotatedAway.loadRecord('alice')).rejects.toThrow(/key id main.*keep the old key/);
+    await rotatedAway.close();
+    const rotated = openStore({ keyring: parseKeyring(`next:${generateKey()},main:${KEY}`) });
+    expect((await rotated.loadRecord('alice'))?.userId).toBe('alice');
+    // A digest made under the old key still recognises the same record.
+    expect(await rotated.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }))], { now: T0 })).toEqual([
+      { userId: 'alice', status: 'unchanged' },
+    ]);
+  });
+
+  it('erasePersonalDataWhenTerminal deletes the record in the commit that sets an outcome', async () => {
+    const s = openStore({ erasePersonalDataWhenTerminal: true });
+    await s.submit(
+      [
+        sampleOnboarding(sampleRecord({ userId: 'done' })),
+        sampleOnboarding(sampleRecord({ userId: 'busy' })),
+      ],
+      { now: T0 },
+    );
+    const rows = await s.claimDue({ now: T0, limit: 2, owner: 'w', leaseMs: 1000 });
+    await s.commit(
+      rows.map((row) => ({
+        userId: row.userId,
+        expectedVersion: row.version,
+        state: row.userId === 'done' ? 'verified' : 'kycPending',
+        snapshot: row.snapshot,
+        wakeAt: row.userId === 'done' ? null : T0 + 5,
+        attempts: 0,
+        lastError: null,
+        outcome: row.userId === 'done' ? 'verified' : null,
+        journal: [],
+        releaseLease: true,
+        now: T0,
+      })),
+    );
+    expect(await s.loadRecord('done')).toBeUndefined();
+    expect((await s.get('done'))?.outcome).toBe('verified');
+    expect(
+      s.raw.prepare('SELECT record_digest FROM onboardings WHERE user_id = ?').pluck().get('done'),
+    ).toBeNull();
+    expect((await s.loadRecord('busy'))?.userId).toBe('busy');
+  });
+
+  it('keeps the record after a terminal commit when the option is off', async () => {
+    const s = openStore();
+    await s.submit([sampleOnboarding(sampleRecord({ userId: 'done' }))], { now: T0 });
+    const [row] = await s.claimDue({ now: T0, limit: 1, owner: 'w', leaseMs: 1000 });
+    await s.commit([
+      {
+        userId: 'done',
+        expectedVersion: row!.version,
+        state: 'verified',
+        snapshot: row!.snapshot,
+        wakeAt: null,
+        attempts: 0,
+        lastError: null,
+        outcome: 'verified',
+        journal: [],
+        releaseLease: true,
+        now: T0,
+      },
+    ]);
+    expect((await s.loadRecord('done'))?.userId).toBe('done');
+  });
+
+  it('data survives close and reopen', async () => {
+    const s = openStore();
+    await s.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }), { wakeAt: T0 })], { now: T0 });
+    await s.close();
+    const again = openStore();
+    expect((await again.get('alice'))?.wakeAt).toBe(T0);
+    expect((await again.loadRecord('alice'))?.userId).toBe('alice');
+  });
+
+  it('two connections to one file never claim the same onboarding', async () => {
+    const a = openStore();
+    const b = openStore();
+    await a.submit(
+      Array.from({ length: 50 }, (_, i) =>
+        sampleOnboarding(sampleRecord({ userId: `u${i}` }), { wakeAt: T0 }),
+      ),
+      { now: T0 },
+    );
+    const claimed: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      for (const [store, owner] of [
+        [a, 'wa'],
+        [b, 'wb'],
+      ] as const) {
+        const rows = await store.claimDue({ now: T0, limit: 3, owner, leaseMs: 60_000 });
+        claimed.push(...rows.map((r) => r.userId));
+      }
+    }
+    expect(claimed).toHaveLength(50);
+    expect(new Set(claimed).size).toBe(50);
+  });
+});

@@ -1,0 +1,367 @@
+import type {
+  ClaimOptions,
+  CommitResult,
+  CommitTransition,
+  JournalEntry,
+  NewOnboarding,
+  OnboardingRow,
+  OnboardingStore,
+  StateCounts,
+  SubmitOutcome,
+} from '@kyc-handoff/core';
+import { describeIssues, InputRecord } from '@kyc-handoff/core';
+import {
+  canonicalJson,
+  createRecordCipher,
+  ENCRYPTION_KEY_ENV,
+  type Keyring,
+} from '@kyc-handoff/core/crypto';
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  /** Database file; created if missing. `:memory:` works for throwaway use. */
+  path: string;
+  /** Required: records are stored encrypted. Typed optional so a missing key gets a clear error. */
+  keyring?: Keyring | undefined;
+  /**
+   * NORMAL (default): in WAL mode a power loss can drop the last commits but never corrupts the
+   * file; every Crossmint write is idempotent, so a lost commit costs at most one repeated call.
+   * FULL: every commit is fsynced, slower.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Delete the record in the same transaction as the commit that makes an onboarding terminal. */
+  erasePersonalDataWhenTerminal?: boolean;
+  /** How long a write waits for another connection's lock before failing (default 5 s). */
+  busyTimeoutMs?: number;
+}
+
+export interface SqliteStore extends OnboardingStore {
+  /** The migration versions this open applied (empty when the schema was already current). */
+  migrationsApplied(): number[];
+  /** Moves the WAL into the database file and truncates the WAL. */
+  checkpoint(): void;
+  /** The underlying connection, for diagnostics and tests; do not write through it. */
+  readonly raw: Database.Database;
+}
+
+/** The claim candidates; exported so a test can check the plan uses the partial index. */
+export const CLAIM_CANDIDATES_SQL = `
+  SELECT user_id FROM onboardings
+  WHERE wake_at IS NOT NULL AND wake_at <= @now
+    AND (lease_owner IS NULL OR lease_expires_at < @now)
+  ORDER BY wake_at, user_id
+  LIMIT @limit`;
+
+interface DbRow {
+  user_id: string;
+  state: string;
+  snapshot: string;
+  machine_version: number;
+  version: number;
+  wake_at: number | null;
+  attempts: number;
+  last_error: string | null;
+  outcome: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const ROW_COLUMNS =
+  'user_id, state, snapshot, machine_version, version, wake_at, attempts, last_error, outcome, created_at, updated_at';
+
+function toRow(r: DbRow): OnboardingRow {
+  return {
+    userId: r.user_id,
+    state: r.state,
+    snapshot: JSON.parse(r.snapshot) as OnboardingRow['snapshot'],
+    machineVersion: r.machine_version,
+    version: r.version,
+    wakeAt: r.wake_at,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    outcome: r.outcome,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  if (options.keyring === undefined || options.keyring === null) {
+    throw new Error(
+      `the SQLite store keeps records encrypted and needs a key: set ${ENCRYPTION_KEY_ENV} ` +
+        '(generate one with `openssl rand -base64 32`), or use demo mode, which keeps a generated key ' +
+        'in a file next to the database',
+    );
+  }
+  const cipher = createRecordCipher(options.keyring);
+  const eraseWhenTerminal = options.erasePersonalDataWhenTerminal === true;
+
+  const db = new Database(options.path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000))}`);
+    db.pragma('foreign_keys = ON');
+    // Erased ciphertext is overwritten rather than left in free pages.
+    db.pragma('secure_delete = ON');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  let applied: number[];
+  try {
+    applied = migrate(db, Date.now());
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  // Prepared once: better-sqlite3 statements are reusable and preparing is the costly part.
+  const q = {
+    digestOf: db.prepare<[string], { record_digest: string | null }>(
+      'SELECT record_digest FROM onboardings WHERE user_id = ?',
+    ),
+    insertOnboarding: db.prepare(`
+      INSERT INTO onboardings (user_id, state, snapshot, machine_version, version, wake_at, attempts,
+                               record_digest, created_at, updated_at)
+      VALUES (@userId, @state, @snapshot, @machineVersion, 1, @wakeAt, 0, @digest, @now, @now)`),
+    setDigest: db.prepare('UPDATE onboardings SET record_digest = ? WHERE user_id = ?'),
+    upsertRecord: db.prepare(`
+      INSERT INTO records (user_id, key_id, ciphertext, updated_at) VALUES (@userId, @keyId, @ciphertext, @now)
+      ON CONFLICT (user_id) DO UPDATE SET key_id = excluded.key_id, ciphertext = excluded.ciphertext,
+                                          updated_at = excluded.updated_at`),
+    deleteRecord: db.prepare('DELETE FROM records WHERE user_id = ?'),
+    loadRecord: db.prepare<[string], { ciphertext: string }>(
+      'SELECT ciphertext FROM records WHERE user_id = ?',
+    ),
+    claimCandidates: db.prepare<{ now: number; limit: number }, string>(CLAIM_CANDIDATES_SQL).pluck(),
+    takeLease: db.prepare<{ userId: string; owner: string; until: number }, DbRow>(`
+      UPDATE onboardings SET lease_owner = @owner, lease_expires_at = @until, version = version + 1
+      WHERE user_id = @userId RETURNING ${ROW_COLUMNS}`),
+    renew: db.prepare(
+      'UPDATE onboardings SET lease_expires_at = @until WHERE user_id = @userId AND lease_owner = @owner',
+    ),
+    commit: db.prepare<Record<string, unknown>, { version: number }>(`
+      UPDATE onboardings SET
+        state = @state, snapshot = @snapshot, version = version + 1, wake_at = @wakeAt, attempts = @attempts,
+        last_error = @lastError, outcome = @outcome, updated_at = @now,
+        lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
+        lease_expires_at = CASE WHEN @release THEN NULL ELSE lease_expires_at END
+      WHERE user_id = @userId AND version = @expectedVersion
+      RETURNING version`),
+    appendJournal: db.prepare(`
+      INSERT INTO journal (user_id, at, from_state, event, to_state, detail)
+      VALUES (@userId, @at, @from, @event, @to, @detail)`),
+    get: db.prepare<[string], DbRow>(`SELECT ${ROW_COLUMNS} FROM onboardings WHERE user_id = ?`),
+    journal: db.prepare<
+      [string, number],
+      {
+        user_id: string;
+        at: number;
+        from_state: string;
+        event: string;
+        to_state: string;
+        detail: string | null;
+      }
+    >(`
+      SELECT user_id, at, from_state, event, to_state, detail FROM (
+        SELECT * FROM journal WHERE user_id = ? ORDER BY id DESC LIMIT ?
+      ) ORDER BY id`),
+    counts: db.prepare<[], { state: string; n: number }>(
+      'SELECT state, COUNT(*) AS n FROM onboardings GROUP BY state',
+    ),
+    // A leased row becomes claimable one ms after its lease expires (a lease is live while now <= expiry).
+    nextWakeAt: db
+      .prepare<[], number | null>(`
+        SELECT MIN(CASE WHEN lease_owner IS NULL THEN wake_at
+                        ELSE MAX(wake_at, COALESCE(lease_expires_at, 0) + 1) END)
+        FROM onboardings WHERE wake_at IS NOT NULL`)
+      .pluck(),
+  };
+
+  const storeRecord = (userId: string, record: InputRecord, now: number) => {
+    q.upsertRecord.run({
+      userId,
+      keyId: cipher.currentKeyId,
+      // The user id is authenticated with the ciphertext: a record copied to another row will not open.
+      ciphertext: cipher.encrypt(JSON.stringify(record), userId),
+      now,
+    });
+  };
+
+  const erase = (userId: string) => {
+    q.deleteRecord.run(userId);
+    // The digest is derived from personal data too, so it goes with the record.
+    q.setDigest.run(null, userId);
+  };
+
+  const submitTx = db.transaction((items: readonly NewOnboarding[], update: boolean, now: number) => {
+    const outcomes: SubmitOutcome[] = [];
+    for (const item of items) {
+      const userId = item.record.userId;
+      const canonical = canonicalJson(item.record);
+      const existing = q.digestOf.get(userId);
+      if (existing === undefined) {
+        q.insertOnboarding.run({
+          userId,
+          state: item.state,
+          snapshot: JSON.stringify(item.snapshot),
+          machineVersion: item.machineVersion,
+          wakeAt: item.wakeAt,
+          digest: cipher.digest(canonical),
+          now,
+        });
+        storeRecord(userId, item.record, now);
+        outcomes.push({ userId, status: 'created' });
+      } else if (existing.record_digest !== null && cipher.digestMatches(canonical, existing.record_digest)) {
+        outcomes.push({ userId, status: 'unchanged' });
+      } else if (update) {
+        storeRecord(userId, item.record, now);
+        q.setDigest.run(cipher.digest(canonical), userId);
+        outcomes.push({ userId, status: 'updated' });
+      } else {
+        outcomes.push({ userId, status: 'conflict' });
+      }
+    }
+    return outcomes;
+  });
+
+  const claimTx = db.transaction(({ now, limit, owner, leaseMs }: ClaimOptions) => {
+    const ids = q.claimCandidates.all({ now, limit: Math.max(0, Math.trunc(limit)) });
+    return ids.map((userId) => toRow(q.takeLease.get({ userId, owner, until: now + leaseMs })!));
+  });
+
+  const renewTx = db.transaction((userIds: readonly string[], owner: string, until: number) => {
+    for (const userId of userIds) q.renew.run({ userId, owner, until });
+  });
+
+  // One transaction, so one fsync, for a whole batch of transitions: the group commit.
+  const commitTx = db.transaction((transitions: readonly CommitTransition[]) => {
+    const results: CommitResult[] = [];
+    for (const t of transitions) {
+      const updated = q.commit.get({
+        userId: t.userId,
+        expectedVersion: t.expectedVersion,
+        state: t.state,
+        snapshot: JSON.stringify(t.snapshot),
+        wakeAt: t.wakeAt,
+        attempts: t.attempts,
+        lastError: t.lastError,
+        outcome: t.outcome,
+        now: t.now,
+        release: t.releaseLease ? 1 : 0,
+      });
+      if (updated === undefined) {
+        results.push({ userId: t.userId, committed: false });
+        continue;
+      }
+      for (const j of t.journal) {
+        q.appendJournal.run({
+          userId: t.userId,
+          at: j.at,
+          from: j.from,
+          event: j.event,
+          to: j.to,
+          detail: j.detail ?? null,
+        });
+      }
+      if (eraseWhenTerminal && t.outcome !== null) erase(t.userId);
+      results.push({ userId: t.userId, committed: true, newVersion: updated.version });
+    }
+    return results;
+  });
+
+  const replaceTx = db.transaction((userId: string, record: InputRecord, now: number) => {
+    if (q.digestOf.get(userId) === undefined) {
+      throw new Error(`no onboarding for user ${userId}: submit it before replacing its record`);
+    }
+    storeRecord(userId, record, now);
+    q.setDigest.run(cipher.digest(canonicalJson(record)), userId);
+  });
+
+  const eraseTx = db.transaction((userId: string) => erase(userId));
+
+  // better-sqlite3 is synchronous; wrapping keeps the port's Promise shape and turns throws into rejections.
+  const run = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  return {
+    raw: db,
+    migrationsApplied: () => [...applied],
+    checkpoint: () => {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
+
+    submit: (items, opts) => run(() => submitTx(items, opts.update === true, opts.now)),
+    claimDue: (opts) => run(() => claimTx(opts)),
+    renewLeases: (userIds, owner, leaseUntil) => run(() => renewTx(userIds, owner, leaseUntil)),
+    commit: (transitions) => run(() => commitTx(transitions)),
+    get: (userId) =>
+      run(() => {
+        const r = q.get.get(userId);
+        return r === undefined ? undefined : toRow(r);
+      }),
+
+    loadRecord: (userId) =>
+      run(() => {
+        const stored = q.loadRecord.get(userId);
+        if (stored === undefined) return undefined;
+        let json: string;
+        try {
+          json = cipher.decrypt(stored.ciphertext, userId);
+        } catch (error) {
+          throw new Error(`cannot read the record of user ${userId}: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+        const parsed = InputRecord.safeParse(JSON.parse(json));
+        if (!parsed.success) {
+          const fields = describeIssues(parsed.error)
+            .map((i) => `${i.field} ${i.reason}`)
+            .join('; ');
+          throw new Error(`the stored record of user ${userId} no longer passes validation: ${fields}`);
+        }
+        return parsed.data;
+      }),
+
+    replaceRecord: (userId, record, now) => run(() => replaceTx(userId, record, now)),
+    erasePersonalData: (userId) => run(() => eraseTx(userId)),
+
+    journal: (userId, opts) =>
+      run(() =>
+        q.journal
+          .all(userId, opts?.limit === undefined ? -1 : Math.max(0, Math.trunc(opts.limit)))
+          .map((j): JournalEntry => {
+            const e: JournalEntry = {
+              userId: j.user_id,
+              at: j.at,
+              from: j.from_state,
+              event: j.event,
+              to: j.to_state,
+            };
+            if (j.detail !== null) e.detail = j.detail;
+            return e;
+          }),
+      ),
+
+    countsByState: () =>
+      run(() => {
+        const counts: StateCounts = {};
+        for (const { state, n } of q.counts.all()) counts[state] = n;
+        return counts;
+      }),
+
+    nextWakeAt: () => run(() => q.nextWakeAt.get() ?? null),
+
+    close: () =>
+      run(() => {
+        if (db.open) db.close();
+      }),
+  };
+}
