@@ -35,6 +35,7 @@ describe('sqlite store', () => {
     return store;
   };
   const KEY = generateKey();
+  const NEXT = generateKey();
 
   beforeEach(() => {
     dir = tempDir();
@@ -193,6 +194,26 @@ describe('sqlite store', () => {
     // A digest made under the old key still recognises the same record.
     expect(await rotated.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }))], { now: T0 })).toEqual([
       { userId: 'alice', status: 'unchanged' },
+    ]);
+  });
+
+  it('reencryptRecords finishes a rotation: afterwards the old key can be dropped', async () => {
+    const s = openStore();
+    await s.submit(
+      ['a', 'b', 'c'].map((userId) => sampleOnboarding(sampleRecord({ userId }))),
+      { now: T0 },
+    );
+    await s.close();
+    const both = openStore({ keyring: parseKeyring(`next:${NEXT},main:${KEY}`) });
+    expect(both.recordsByKeyId()).toEqual({ main: 3 });
+    expect(both.reencryptRecords({ batchSize: 2 })).toBe(3);
+    expect(both.recordsByKeyId()).toEqual({ next: 3 });
+    expect(both.reencryptRecords()).toBe(0);
+    await both.close();
+    const onlyNew = openStore({ keyring: parseKeyring(`next:${NEXT}`) });
+    expect((await onlyNew.loadRecord('b'))?.userId).toBe('b');
+    expect(await onlyNew.submit([sampleOnboarding(sampleRecord({ userId: 'c' }))], { now: T0 })).toEqual([
+      { userId: 'c', status: 'unchanged' },
     ]);
   });
 

@@ -41,6 +41,13 @@ export interface SqliteStore extends OnboardingStore {
   migrationsApplied(): number[];
   /** Moves the WAL into the database file and truncates the WAL. */
   checkpoint(): void;
+  /** How many stored records each key id encrypts: a rotation is finished when only the new id is left. */
+  recordsByKeyId(): Record<string, number>;
+  /**
+   * Re-encrypts (and re-digests) every record not under the current key, in transactions of
+   * `batchSize`; afterwards the old key can be removed from the keyring. Returns how many it rewrote.
+   */
+  reencryptRecords(options?: { batchSize?: number; now?: number }): number;
   /** The underlying connection, for diagnostics and tests; do not write through it. */
   readonly raw: Database.Database;
 }
@@ -168,6 +175,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       SELECT user_id, at, from_state, event, to_state, detail FROM (
         SELECT * FROM journal WHERE user_id = ? ORDER BY id DESC LIMIT ?
       ) ORDER BY id`),
+    keyUsage: db.prepare<[], { key_id: string; n: number }>(
+      'SELECT key_id, COUNT(*) AS n FROM records GROUP BY key_id',
+    ),
+    staleRecords: db.prepare<[string, number], { user_id: string; ciphertext: string }>(
+      'SELECT user_id, ciphertext FROM records WHERE key_id <> ? LIMIT ?',
+    ),
     counts: db.prepare<[], { state: string; n: number }>(
       'SELECT state, COUNT(*) AS n FROM onboardings GROUP BY state',
     ),
@@ -282,6 +295,24 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const eraseTx = db.transaction((userId: string) => erase(userId));
 
+  const reencryptBatch = db.transaction((limit: number, now: number) => {
+    const stale = q.staleRecords.all(cipher.currentKeyId, limit);
+    for (const { user_id: userId, ciphertext } of stale) {
+      let json: string;
+      try {
+        json = cipher.decrypt(ciphertext, userId);
+      } catch (error) {
+        throw new Error(`cannot re-encrypt the record of user ${userId}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      const record = JSON.parse(json) as InputRecord;
+      storeRecord(userId, record, now);
+      q.setDigest.run(cipher.digest(canonicalJson(record)), userId);
+    }
+    return stale.length;
+  });
+
   // better-sqlite3 is synchronous; wrapping keeps the port's Promise shape and turns throws into rejections.
   const run = <T>(fn: () => T): Promise<T> => {
     try {
@@ -294,6 +325,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return {
     raw: db,
     migrationsApplied: () => [...applied],
+    recordsByKeyId: () => Object.fromEntries(q.keyUsage.all().map((u) => [u.key_id, u.n])),
+    reencryptRecords: (opts = {}) => {
+      const batchSize = Math.max(1, Math.trunc(opts.batchSize ?? 500));
+      let total = 0;
+      for (;;) {
+        const n = reencryptBatch(batchSize, opts.now ?? Date.now());
+        total += n;
+        if (n < batchSize) return total;
+      }
+    },
     checkpoint: () => {
       db.pragma('wal_checkpoint(TRUNCATE)');
     },
