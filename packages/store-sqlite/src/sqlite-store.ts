@@ -313,6 +313,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return stale.length;
   });
 
+  // Every write transaction is IMMEDIATE: they all read before they write, and a deferred one would
+  // fail with SQLITE_BUSY (not wait) if another process wrote in between.
   // better-sqlite3 is synchronous; wrapping keeps the port's Promise shape and turns throws into rejections.
   const run = <T>(fn: () => T): Promise<T> => {
     try {
@@ -330,7 +332,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const batchSize = Math.max(1, Math.trunc(opts.batchSize ?? 500));
       let total = 0;
       for (;;) {
-        const n = reencryptBatch(batchSize, opts.now ?? Date.now());
+        const n = reencryptBatch.immediate(batchSize, opts.now ?? Date.now());
         total += n;
         if (n < batchSize) return total;
       }
@@ -339,10 +341,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       db.pragma('wal_checkpoint(TRUNCATE)');
     },
 
-    submit: (items, opts) => run(() => submitTx(items, opts.update === true, opts.now)),
-    claimDue: (opts) => run(() => claimTx(opts)),
-    renewLeases: (userIds, owner, leaseUntil) => run(() => renewTx(userIds, owner, leaseUntil)),
-    commit: (transitions) => run(() => commitTx(transitions)),
+    submit: (items, opts) => run(() => submitTx.immediate(items, opts.update === true, opts.now)),
+    claimDue: (opts) => run(() => claimTx.immediate(opts)),
+    renewLeases: (userIds, owner, leaseUntil) => run(() => renewTx.immediate(userIds, owner, leaseUntil)),
+    commit: (transitions) => run(() => commitTx.immediate(transitions)),
     get: (userId) =>
       run(() => {
         const r = q.get.get(userId);
@@ -371,8 +373,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return parsed.data;
       }),
 
-    replaceRecord: (userId, record, now) => run(() => replaceTx(userId, record, now)),
-    erasePersonalData: (userId) => run(() => eraseTx(userId)),
+    replaceRecord: (userId, record, now) => run(() => replaceTx.immediate(userId, record, now)),
+    erasePersonalData: (userId) => run(() => eraseTx.immediate(userId)),
 
     journal: (userId, opts) =>
       run(() =>
