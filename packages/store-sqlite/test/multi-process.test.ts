@@ -30,8 +30,9 @@ describe.skipIf(!existsSync(tsx))('sqlite store shared by processes', () => {
       const startAt = String(Date.now() + 4_000);
       const outputs = await Promise.all(
         ['p1', 'p2', 'p3'].map((owner) =>
-          run(tsx, ['--conditions', 'source', join(here, 'claim-worker.ts'), path, key, owner, startAt], {
+          run(tsx, ['--conditions', 'source', join(here, 'claim-worker.ts'), path, owner, startAt], {
             cwd: here,
+            env: { ...process.env, KYC_HANDOFF_ENCRYPTION_KEY: key },
           }),
         ),
       );
