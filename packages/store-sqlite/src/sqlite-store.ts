@@ -313,8 +313,6 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return stale.length;
   });
 
-  // Every write transaction is IMMEDIATE: they all read before they write, and a deferred one would
-  // fail with SQLITE_BUSY (not wait) if another process wrote in between.
   // better-sqlite3 is synchronous; wrapping keeps the port's Promise shape and turns throws into rejections.
   const run = <T>(fn: () => T): Promise<T> => {
     try {
@@ -324,6 +322,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     }
   };
 
+  // Every write transaction runs IMMEDIATE: each reads before it writes, and a deferred one would
+  // fail with SQLITE_BUSY (instead of waiting) if another process wrote in between.
   return {
     raw: db,
     migrationsApplied: () => [...applied],

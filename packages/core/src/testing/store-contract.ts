@@ -30,6 +30,17 @@ function transition(row: OnboardingRow, overrides: Partial<CommitTransition> = {
   };
 }
 
+/** The same value with every object's keys in reverse order, at every depth. */
+function reverseKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(reverseKeys) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reverseKeys(v)]),
+  ) as T;
+}
+
 function entry(userId: string, at: number, event: string, detail?: string): JournalEntry {
   return detail === undefined
     ? { userId, at, from: 'a', event, to: 'b' }
@@ -129,11 +140,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
       it('a record equal up to key order counts as the same record', async () => {
         const record = sampleRecord({ userId: 'alice' });
         await submitOne(record);
-        const reordered = JSON.parse(JSON.stringify(record, Object.keys(record).reverse())) as InputRecord;
-        const shuffled = Object.fromEntries(Object.entries(record).reverse()) as InputRecord;
-        for (const r of [shuffled, { ...reordered, ...record }]) {
-          expect(await submitOne(r)).toEqual({ userId: 'alice', status: 'unchanged' });
-        }
+        expect(await submitOne(reverseKeys(record))).toEqual({ userId: 'alice', status: 'unchanged' });
       });
 
       it('a different record for the same user is a conflict and changes nothing', async () => {
