@@ -1,4 +1,5 @@
 export * from './bodies.js';
+export * from './machine/index.js';
 export * from './ports/crossmint.js';
 export * from './ports/crossmint-error.js';
 export * from './ports/store.js';
