@@ -1,1 +1,21 @@
-export {};
+export {
+  type BudgetLimits,
+  Budgets,
+  DEFAULT_BUDGETS,
+  type SharedTokenSource,
+  TokenBucket,
+} from './budget.js';
+export { type Clock, systemClock, VirtualClock } from './clock.js';
+export { createDocumentReader, type DocumentReader } from './documents.js';
+export {
+  createHandoff,
+  type Handoff,
+  type HandoffOptions,
+  type InspectorLike,
+  type ManualResult,
+  type RunOptions,
+  type SubmitResult,
+  type TransitionNotice,
+} from './engine.js';
+export { type Logger, silentLogger } from './logger.js';
+export type { OnboardingStatus } from './status.js';

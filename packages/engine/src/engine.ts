@@ -1,0 +1,571 @@
+import { hostname } from 'node:os';
+import {
+  applyEvent,
+  type CommitTransition,
+  type CrossmintPort,
+  type DocumentType,
+  type FieldIssue,
+  fromPersisted,
+  InputRecord,
+  MACHINE_VERSION,
+  type NewOnboarding,
+  type OnboardingEvent,
+  type OnboardingPolicy,
+  type OnboardingRow,
+  type OnboardingSnapshot,
+  type OnboardingStore,
+  onboardingMachine,
+  type PendingEffect,
+  type ProductType,
+  parseRecord,
+  pendingEffect,
+  requirementsFor,
+  type StateCounts,
+  type SubmitStatus,
+  SuppliedData,
+  startOnboarding,
+  statePath,
+  toPersisted,
+  topLevelState,
+} from '@kyc-handoff/core';
+import { type BudgetLimits, Budgets, type SharedTokenSource } from './budget.js';
+import { type Clock, systemClock } from './clock.js';
+import { GroupCommitter } from './committer.js';
+import { createDocumentReader, type DocumentReader } from './documents.js';
+import { type Logger, silentLogger } from './logger.js';
+import { performCall } from './perform.js';
+import { seedFor } from './seed.js';
+import { describeStatus, type OnboardingStatus } from './status.js';
+import { WakeSignal } from './wake-signal.js';
+
+/** The subset of `@statelyai/inspect`'s inspector the engine feeds (see `createInspector`). */
+export interface InspectorLike {
+  actor(id: string, snapshot?: unknown, info?: { definition?: string }): void;
+  event(id: string, event: { type: string }): void;
+  snapshot(id: string, snapshot: unknown, info?: { event?: { type: string } }): void;
+}
+
+/** A store that can wake idle workers when another process adds work (PostgreSQL LISTEN/NOTIFY). */
+interface WakeSource {
+  listen(onWake: () => void): Promise<() => Promise<void>>;
+}
+
+export interface HandoffOptions {
+  crossmint: CrossmintPort;
+  store: OnboardingStore;
+  /** Rate budgets per minute; defaults are Crossmint's published limits (120 writes, 360 reads). */
+  budgets?: BudgetLimits;
+  /** Crossmint calls in flight at most. */
+  concurrency?: number;
+  /** Products that must be verified; default offramp. */
+  targets?: ProductType[];
+  policy?: Partial<OnboardingPolicy>;
+  clock?: Clock;
+  /** Names this worker in leases; default host:pid:random. */
+  owner?: string;
+  leaseMs?: number;
+  /** Resolves document paths in records; default: files relative to the working directory. */
+  readDocument?: DocumentReader;
+  logger?: Logger;
+  inspector?: InspectorLike;
+  /** Refuse records that certainly miss what Crossmint requires for their region (default true). */
+  precheck?: boolean;
+  /** How often an idle worker looks for work added by someone else (default 5 s). */
+  idleSweepMs?: number;
+}
+
+export interface TransitionNotice {
+  userId: string;
+  at: number;
+  from: string;
+  event: string;
+  to: string;
+  detail?: string;
+  outcome: 'verified' | 'rejected' | null;
+}
+
+export type SubmitResult =
+  | { userId: string; status: SubmitStatus }
+  | { userId: string | undefined; status: 'invalid'; issues: FieldIssue[] }
+  | { userId: string; status: 'incomplete'; missingData: string[]; missingDocuments: string[] };
+
+export type ManualResult = { ok: true; state: string } | { ok: false; reason: string };
+
+export interface RunOptions {
+  /**
+   * `idle` (default): return once nothing is scheduled (every onboarding is terminal, or waits for
+   * data or an operator). `triggered`: return once every onboarding has been submitted and its
+   * verification triggered, leaving the polling for later. `stopped`: run until stop().
+   */
+  until?: 'idle' | 'triggered' | 'stopped';
+}
+
+export interface Handoff {
+  submit(records: unknown | readonly unknown[], options?: { update?: boolean }): Promise<SubmitResult[]>;
+  supplyData(userId: string, data: unknown): Promise<ManualResult>;
+  retry(userId: string): Promise<ManualResult>;
+  run(options?: RunOptions): Promise<void>;
+  /** Stops claiming, lets calls in flight finish for up to `graceMs`, commits, and resolves. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  status(userId: string, options?: { journalLimit?: number }): Promise<OnboardingStatus | undefined>;
+  stats(): Promise<StateCounts>;
+  subscribe(listener: (notice: TransitionNotice) => void): () => void;
+  /** What is happening now: calls in flight, onboardings being driven, budget use. */
+  activity(): {
+    callsInFlight: number;
+    driving: number;
+    commits: number;
+    writesGranted: number;
+    readsGranted: number;
+  };
+}
+
+const PRE_TRIGGER_STATES = new Set(['policyPending', 'userCreated']);
+
+export function createHandoff(options: HandoffOptions): Handoff {
+  const clock = options.clock ?? systemClock;
+  const store = options.store;
+  const logger = options.logger ?? silentLogger;
+  const concurrency = Math.max(1, options.concurrency ?? 16);
+  const leaseMs = options.leaseMs ?? 60_000;
+  const idleSweepMs = options.idleSweepMs ?? 5_000;
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const targets = options.targets ?? ['offramp'];
+  const readDocument = options.readDocument ?? createDocumentReader();
+  const shared = 'takeTokens' in store ? (store as unknown as SharedTokenSource) : undefined;
+  const budgets = new Budgets(options.budgets ?? {}, clock, shared);
+  const committer = new GroupCommitter(store);
+  const signal = new WakeSignal();
+  const listeners = new Set<(notice: TransitionNotice) => void>();
+  const tasks = new Map<string, Promise<void>>();
+  const leases = new Map<string, number>();
+  let callsInFlight = 0;
+  let running = false;
+  let stopping = false;
+  let abort = new AbortController();
+
+  const inspectorId = (userId: string) => `onboarding:${userId}`;
+  const inspected = new Set<string>();
+  function inspect(userId: string, snapshot: OnboardingSnapshot, event?: OnboardingEvent) {
+    const inspector = options.inspector;
+    if (!inspector) return;
+    const id = inspectorId(userId);
+    const view = { value: snapshot.value, context: snapshot.context, status: snapshot.status };
+    if (!inspected.has(id)) {
+      inspected.add(id);
+      inspector.actor(id, view, { definition: JSON.stringify(onboardingMachine.definition) });
+    }
+    if (event) {
+      inspector.event(id, event);
+      inspector.snapshot(id, view, { event });
+    }
+  }
+
+  function publish(notice: TransitionNotice) {
+    for (const listener of listeners) {
+      try {
+        listener(notice);
+      } catch (error) {
+        logger.warn('a transition listener threw', { error: (error as Error).message });
+      }
+    }
+  }
+
+  function transitionRow(
+    userId: string,
+    expectedVersion: number,
+    before: OnboardingSnapshot,
+    event: OnboardingEvent,
+    after: OnboardingSnapshot,
+    releaseLease: boolean,
+  ): { commit: CommitTransition; notice: TransitionNotice } {
+    const effect = pendingEffect(after);
+    const ctx = after.context;
+    const notice: TransitionNotice = {
+      userId,
+      at: event.now,
+      from: statePath(before),
+      event: event.type,
+      to: statePath(after),
+      outcome: ctx.outcome,
+      ...withDetail(eventDetail(event, ctx.targets)),
+    };
+    return {
+      notice,
+      commit: {
+        userId,
+        expectedVersion,
+        state: topLevelState(after),
+        snapshot: toPersisted(after),
+        wakeAt: effect.kind === 'none' ? null : effect.dueAt,
+        attempts: ctx.attempts + ctx.throttled,
+        lastError: ctx.lastError
+          ? `${ctx.lastError.kind} in ${ctx.lastError.step}: ${ctx.lastError.message}`
+          : null,
+        outcome: ctx.outcome,
+        journal: [notice],
+        releaseLease,
+        now: clock.now(),
+      },
+    };
+  }
+
+  async function drive(row: OnboardingRow): Promise<void> {
+    const userId = row.userId;
+    let snapshot = fromPersisted(row.snapshot);
+    let version = row.version;
+    let record: InputRecord | undefined;
+    let recordLoaded = false;
+    inspect(userId, snapshot);
+    for (;;) {
+      const effect = pendingEffect(snapshot);
+      if (stopping || effect.kind === 'none' || effect.dueAt > clock.now()) {
+        // Not ours to do now: let the lease go so the row is claimable when it is due.
+        await store.renewLeases([userId], owner, clock.now() - 1);
+        return;
+      }
+      let event: OnboardingEvent;
+      if (effect.kind === 'wake') {
+        event = { type: 'DUE', now: clock.now() };
+      } else {
+        const bucket = budgets.bucket(effect.budget);
+        try {
+          await bucket.take(abort.signal);
+        } catch {
+          await store.renewLeases([userId], owner, clock.now() - 1);
+          return;
+        }
+        if (!recordLoaded && needsRecord(effect)) {
+          record = await store.loadRecord(userId);
+          recordLoaded = true;
+        }
+        callsInFlight++;
+        try {
+          event = await performCall(
+            options.crossmint,
+            effect,
+            record,
+            readDocument,
+            () => clock.now(),
+            abort.signal,
+          );
+        } finally {
+          callsInFlight--;
+        }
+        if (abort.signal.aborted) {
+          // Cut off by a hard stop: the call may or may not have landed; its repeat is identical.
+          await store.renewLeases([userId], owner, clock.now() - 1);
+          return;
+        }
+        if (event.type === 'STEP_FAILED' && event.error.kind === 'rate-limited') {
+          bucket.penalize(event.error.retryAfterMs ?? 1_000);
+          logger.warn('Crossmint answered 429: slowing down', { userId, budget: effect.budget });
+        } else if (event.type !== 'STEP_FAILED') {
+          bucket.recordSuccess();
+        }
+      }
+      const next = applyEvent(snapshot, event);
+      if (next === snapshot) {
+        logger.warn('event not accepted in this state; dropped', {
+          userId,
+          state: statePath(snapshot),
+          event: event.type,
+        });
+        await store.renewLeases([userId], owner, clock.now() - 1);
+        return;
+      }
+      const nextEffect = pendingEffect(next);
+      const keep = !stopping && nextEffect.kind !== 'none' && nextEffect.dueAt <= clock.now();
+      const { commit, notice } = transitionRow(userId, version, snapshot, event, next, !keep);
+      const result = await committer.commit(commit);
+      if (!result.committed || result.newVersion === undefined) {
+        logger.warn('lease lost: another worker moved this onboarding on; result dropped', { userId });
+        return;
+      }
+      version = result.newVersion;
+      leases.set(userId, clock.now() + leaseMs);
+      snapshot = next;
+      inspect(userId, snapshot, event);
+      publish(notice);
+      if (!keep) return;
+    }
+  }
+
+  function startTask(row: OnboardingRow) {
+    leases.set(row.userId, clock.now() + leaseMs);
+    const task = drive(row)
+      .catch((error: unknown) => {
+        logger.error('onboarding step failed unexpectedly; it will be retried when its lease expires', {
+          userId: row.userId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      })
+      .finally(() => {
+        tasks.delete(row.userId);
+        leases.delete(row.userId);
+        signal.notify();
+      });
+    tasks.set(row.userId, task);
+  }
+
+  async function renewLeases() {
+    const now = clock.now();
+    const expiring = [...leases].filter(([, until]) => until - now < leaseMs / 2).map(([userId]) => userId);
+    if (expiring.length === 0) return;
+    await store.renewLeases(expiring, owner, now + leaseMs);
+    for (const userId of expiring) leases.set(userId, now + leaseMs);
+  }
+
+  async function finished(until: RunOptions['until']): Promise<boolean> {
+    if (until === 'stopped') return false;
+    if (until === 'triggered') {
+      const counts = await store.countsByState();
+      return [...PRE_TRIGGER_STATES].every((state) => (counts[state] ?? 0) === 0);
+    }
+    return (await store.nextWakeAt()) === null;
+  }
+
+  async function waitForWork(ms: number) {
+    const cancel = new AbortController();
+    await Promise.race([signal.wait(), clock.sleep(ms, cancel.signal)]);
+    cancel.abort();
+  }
+
+  async function run(runOptions: RunOptions = {}): Promise<void> {
+    if (running) throw new Error('this handoff is already running');
+    running = true;
+    stopping = false;
+    abort = new AbortController();
+    const wakeSource = 'listen' in store ? (store as unknown as WakeSource) : undefined;
+    const unlisten = wakeSource ? await wakeSource.listen(() => signal.notify()) : undefined;
+    try {
+      while (!stopping) {
+        const free = concurrency - tasks.size;
+        if (free > 0) {
+          const rows = await store.claimDue({ now: clock.now(), limit: free, owner, leaseMs });
+          for (const row of rows) {
+            if (tasks.has(row.userId)) continue;
+            startTask(row);
+          }
+          if (rows.length === free) continue;
+        }
+        if (tasks.size === 0 && (await finished(runOptions.until))) break;
+        const next = tasks.size >= concurrency ? null : await store.nextWakeAt();
+        let waitMs = next === null ? idleSweepMs : Math.max(0, next - clock.now());
+        if (tasks.size > 0) waitMs = Math.min(waitMs, leaseMs / 3);
+        if (waitMs > 0) await waitForWork(waitMs);
+        else await new Promise((resolve) => setImmediate(resolve));
+        await renewLeases();
+      }
+    } finally {
+      stopping = true;
+      await Promise.allSettled([...tasks.values()]);
+      await committer.drain();
+      await unlisten?.();
+      running = false;
+    }
+  }
+
+  async function stop(stopOptions: { graceMs?: number } = {}): Promise<void> {
+    stopping = true;
+    signal.notify();
+    const grace = stopOptions.graceMs ?? 30_000;
+    const timer = setTimeout(() => abort.abort(), grace);
+    try {
+      await Promise.allSettled([...tasks.values()]);
+      await committer.drain();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function submit(input: unknown | readonly unknown[], submitOptions: { update?: boolean } = {}) {
+    const raws = Array.isArray(input) ? input : [input];
+    const now = clock.now();
+    const results: SubmitResult[] = new Array(raws.length);
+    const accepted: { index: number; item: NewOnboarding }[] = [];
+    raws.forEach((raw, index) => {
+      const parsed = parseRecord(raw);
+      if (!parsed.ok) {
+        results[index] = { userId: parsed.userId, status: 'invalid', issues: parsed.issues };
+        return;
+      }
+      const record = parsed.record;
+      if (options.precheck !== false) {
+        const missing = targets.map((product) => requirementsFor(record, product));
+        const missingData = [...new Set(missing.flatMap((m) => m.missingData))];
+        const missingDocuments = [...new Set(missing.flatMap((m) => m.missingDocuments))];
+        if (missingData.length > 0 || missingDocuments.length > 0) {
+          results[index] = { userId: record.userId, status: 'incomplete', missingData, missingDocuments };
+          return;
+        }
+      }
+      const snapshot = startOnboarding({
+        userId: record.userId,
+        targets,
+        documentTypes: (record.documents ?? []).map((d) => d.documentType),
+        seed: seedFor(record.userId),
+        now,
+        ...(options.policy && { policy: options.policy }),
+      });
+      accepted.push({
+        index,
+        item: {
+          record,
+          state: topLevelState(snapshot),
+          snapshot: toPersisted(snapshot),
+          machineVersion: MACHINE_VERSION,
+          wakeAt: now,
+        },
+      });
+    });
+    if (accepted.length > 0) {
+      const outcomes = await store.submit(
+        accepted.map((a) => a.item),
+        { now, ...(submitOptions.update !== undefined && { update: submitOptions.update }) },
+      );
+      accepted.forEach((a, i) => {
+        results[a.index] = outcomes[i] ?? { userId: a.item.record.userId, status: 'conflict' };
+      });
+      for (const a of accepted) {
+        if (results[a.index]?.status === 'updated') await resumeAfterUpdate(a.item.record);
+      }
+      signal.notify();
+    }
+    return results;
+  }
+
+  /** An updated record of a user waiting for data is that data: resubmit it whole. */
+  async function resumeAfterUpdate(record: InputRecord) {
+    const row = await store.get(record.userId);
+    if (row?.state !== 'requiresData') return;
+    const documentTypes = (record.documents ?? []).map((d) => d.documentType);
+    await manualEvent(record.userId, ['requiresData'], {
+      type: 'DATA_SUPPLIED',
+      now: clock.now(),
+      documentTypes,
+    });
+  }
+
+  async function manualEvent(
+    userId: string,
+    allowed: string[],
+    event: OnboardingEvent,
+  ): Promise<ManualResult> {
+    const row = await store.get(userId);
+    if (!row) return { ok: false, reason: `no onboarding for user ${userId}` };
+    if (!allowed.includes(row.state)) {
+      return {
+        ok: false,
+        reason: `user ${userId} is ${row.state}; this only applies to ${allowed.join(' or ')}`,
+      };
+    }
+    const before = fromPersisted(row.snapshot);
+    const after = applyEvent(before, event);
+    const { commit, notice } = transitionRow(userId, row.version, before, event, after, true);
+    const [result] = await store.commit([commit]);
+    if (!result?.committed) return { ok: false, reason: `user ${userId} changed meanwhile; try again` };
+    inspect(userId, after, event);
+    publish(notice);
+    signal.notify();
+    return { ok: true, state: statePath(after) };
+  }
+
+  async function supplyData(userId: string, data: unknown): Promise<ManualResult> {
+    const parsed = SuppliedData.safeParse(data);
+    if (!parsed.success) {
+      const issues = parseRecord({
+        userId,
+        privacyPolicyAcceptedAt: '2000-01-01T00:00:00Z',
+        ...(data as object),
+      });
+      const detail = issues.ok
+        ? 'invalid data'
+        : issues.issues.map((i) => `${i.field} ${i.reason}`).join('; ');
+      return { ok: false, reason: `supplied data for ${userId} refused: ${detail}` };
+    }
+    const row = await store.get(userId);
+    if (row?.state !== 'requiresData') {
+      return {
+        ok: false,
+        reason: row ? `user ${userId} is ${row.state}, not requiresData` : `no onboarding for user ${userId}`,
+      };
+    }
+    const current = await store.loadRecord(userId);
+    if (!current)
+      return {
+        ok: false,
+        reason: `the record of ${userId} is no longer stored: submit it again with update`,
+      };
+    const supplied = parsed.data;
+    const documents = new Map((current.documents ?? []).map((d) => [d.documentType, d]));
+    for (const d of supplied.documents ?? []) documents.set(d.documentType, d);
+    const merged = InputRecord.parse({
+      ...current,
+      ...supplied,
+      privacyPolicyAcceptedAt: supplied.privacyPolicyAcceptedAt ?? current.privacyPolicyAcceptedAt,
+      ...(documents.size > 0 && { documents: [...documents.values()] }),
+    });
+    await store.replaceRecord(userId, merged, clock.now());
+    const documentTypes: DocumentType[] = (supplied.documents ?? []).map((d) => d.documentType);
+    return manualEvent(userId, ['requiresData'], { type: 'DATA_SUPPLIED', now: clock.now(), documentTypes });
+  }
+
+  return {
+    submit,
+    supplyData,
+    retry: (userId) => manualEvent(userId, ['failed'], { type: 'RETRY', now: clock.now() }),
+    run,
+    stop,
+    async status(userId, statusOptions = {}) {
+      const row = await store.get(userId);
+      if (!row) return undefined;
+      const journal = await store.journal(userId, { limit: statusOptions.journalLimit ?? 50 });
+      return describeStatus(row, journal);
+    },
+    stats: () => store.countsByState(),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    activity: () => ({
+      callsInFlight,
+      driving: tasks.size,
+      commits: committer.commits,
+      writesGranted: budgets.write.snapshot().granted,
+      readsGranted: budgets.read.snapshot().granted,
+    }),
+  };
+}
+
+function needsRecord(effect: Extract<PendingEffect, { kind: 'call' }>): boolean {
+  return (
+    effect.call === 'recordLegalDocument' || effect.call === 'upsertUser' || effect.call === 'uploadDocument'
+  );
+}
+
+function withDetail(detail: string | undefined): { detail?: string } {
+  return detail === undefined ? {} : { detail };
+}
+
+/** A short, personal-data-free note on what an event said. */
+function eventDetail(event: OnboardingEvent, targets: readonly string[]): string | undefined {
+  switch (event.type) {
+    case 'STEP_FAILED':
+      return event.error.retryAfterMs === undefined
+        ? event.error.kind
+        : `${event.error.kind} (retry after ${Math.round(event.error.retryAfterMs / 1000)} s)`;
+    case 'VERIFICATION_STATUS':
+      return targets
+        .map((t) => `${t}=${event.eligibility.find((e) => e.type === t)?.status ?? 'missing'}`)
+        .join(' ');
+    case 'USER_UPSERTED':
+      return event.created ? 'created' : 'updated';
+    case 'DOCUMENT_UPLOADED':
+      return event.documentType;
+    case 'DATA_SUPPLIED':
+      return event.documentTypes.length > 0 ? `documents: ${event.documentTypes.join(', ')}` : 'data';
+    default:
+      return undefined;
+  }
+}
