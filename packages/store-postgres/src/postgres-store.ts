@@ -1,0 +1,507 @@
+import type {
+  CommitResult,
+  CommitTransition,
+  JournalEntry,
+  NewOnboarding,
+  OnboardingRow,
+  OnboardingStore,
+  StateCounts,
+  SubmitOutcome,
+} from '@kyc-handoff/core';
+import { describeIssues, InputRecord } from '@kyc-handoff/core';
+import {
+  canonicalJson,
+  createRecordCipher,
+  ENCRYPTION_KEY_ENV,
+  type Keyring,
+} from '@kyc-handoff/core/crypto';
+import pg from 'pg';
+import type { SharedBudgetStore } from './budget.js';
+import { isConnectionError, isDeadlock } from './errors.js';
+import { checkSchemaName, wakeChannel } from './identifiers.js';
+import { listenForWakeups } from './listener.js';
+import { migrate } from './migrations.js';
+import { statements } from './statements.js';
+
+interface CommonOptions {
+  /** PostgreSQL schema holding every table of this store (default `kyc_handoff`); created if missing. */
+  schema?: string;
+  /** Required: records are stored encrypted. Typed optional so a missing key gets a clear error. */
+  keyring?: Keyring | undefined;
+  /** Delete the record in the same transaction as the commit that makes an onboarding terminal. */
+  erasePersonalDataWhenTerminal?: boolean;
+}
+
+export type PostgresStoreOptions = CommonOptions &
+  (
+    | {
+        /** `postgres://…`; never echoed in errors (it may hold a password). */
+        connectionString: string;
+        /** Connections of the pool the store creates (default 10). */
+        poolSize?: number;
+        pool?: never;
+      }
+    | {
+        /** A pool owned by the caller: the store uses it and leaves it open on close(). */
+        pool: pg.Pool;
+        connectionString?: never;
+        poolSize?: never;
+      }
+  );
+
+export interface PostgresStore extends OnboardingStore, SharedBudgetStore {
+  readonly schema: string;
+  /** The migration versions this open applied (empty when the schema was already current). */
+  migrationsApplied(): number[];
+  /**
+   * Calls `onWake` whenever another worker (or this one) submits, commits a wake-up or replaces a
+   * record, so an idle worker can claim at once instead of waiting for its poll. Uses a dedicated
+   * connection that reconnects with backoff (and then calls `onWake` once, as it may have missed
+   * some). Resolves once listening; the returned function stops.
+   */
+  listen(onWake: () => void): Promise<() => Promise<void>>;
+  /** The pool, for diagnostics and tests; do not write through it. */
+  readonly pool: pg.Pool;
+}
+
+interface DbRow {
+  user_id: string;
+  state: string;
+  snapshot: OnboardingRow['snapshot'];
+  machine_version: number;
+  version: string | number;
+  wake_at: string | number | null;
+  attempts: number;
+  last_error: string | null;
+  outcome: string | null;
+  created_at: string | number;
+  updated_at: string | number;
+}
+
+// BIGINT arrives as a string (pg does not assume it fits a JS number); epoch ms and versions do.
+const num = (v: string | number): number => Number(v);
+const numOrNull = (v: string | number | null): number | null => (v === null ? null : Number(v));
+
+function toRow(r: DbRow): OnboardingRow {
+  return {
+    userId: r.user_id,
+    state: r.state,
+    snapshot: r.snapshot,
+    machineVersion: r.machine_version,
+    version: num(r.version),
+    wakeAt: numOrNull(r.wake_at),
+    attempts: r.attempts,
+    lastError: r.last_error,
+    outcome: r.outcome,
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+/**
+ * Splits a batch into rounds holding at most one transition per user, in order: one UPDATE cannot
+ * apply two transitions to the same row, and the second must be checked against the version the
+ * first produced. Almost every batch is a single round.
+ */
+function rounds(transitions: readonly CommitTransition[]): { index: number; t: CommitTransition }[][] {
+  const out: { index: number; t: CommitTransition }[][] = [];
+  const seen = new Map<string, number>();
+  transitions.forEach((t, index) => {
+    const round = seen.get(t.userId) ?? 0;
+    seen.set(t.userId, round + 1);
+    const batch = out[round] ?? [];
+    batch.push({ index, t });
+    out[round] = batch;
+  });
+  return out;
+}
+
+const DEADLOCK_RETRIES = 3;
+
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  if (options.keyring === undefined || options.keyring === null) {
+    throw new Error(
+      `the PostgreSQL store keeps records encrypted and needs a key: set ${ENCRYPTION_KEY_ENV} ` +
+        '(generate one with `openssl rand -base64 32`)',
+    );
+  }
+  const schema = checkSchemaName(options.schema ?? 'kyc_handoff');
+  const cipher = createRecordCipher(options.keyring);
+  const eraseWhenTerminal = options.erasePersonalDataWhenTerminal === true;
+  const channel = wakeChannel(schema);
+  const sql = statements(schema, eraseWhenTerminal);
+
+  const ownsPool = options.pool === undefined;
+  const pool =
+    options.pool ??
+    new pg.Pool({
+      connectionString: options.connectionString,
+      max: Math.max(1, Math.trunc(options.poolSize ?? 10)),
+      application_name: 'kyc-handoff',
+    });
+  // An idle client whose backend is terminated emits 'error' on the pool, which then drops it;
+  // without a listener that event would crash the process.
+  if (ownsPool) pool.on('error', () => undefined);
+
+  let applied: number[];
+  try {
+    applied = await withConnectionRetry(async () => {
+      const client = await pool.connect();
+      try {
+        const done = await migrate(client, schema, Date.now());
+        client.release();
+        return done;
+      } catch (error) {
+        client.release(isConnectionError(error) ? (error as Error) : undefined);
+        throw error;
+      }
+    });
+  } catch (error) {
+    if (ownsPool) await pool.end().catch(() => undefined);
+    throw error;
+  }
+
+  const stops = new Set<() => Promise<void>>();
+
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) =>
+    (await pool.query<R>(text, values)).rows;
+
+  /**
+   * Runs `fn` in a transaction on one client. A client that failed with a connection error is
+   * destroyed rather than returned to the pool. A deadlock rolls everything back, so it is retried.
+   */
+  const transaction = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (error) {
+        if (isConnectionError(error)) {
+          client.release(error as Error);
+        } else {
+          const rolledBack = await client.query('ROLLBACK').then(
+            () => true,
+            () => false,
+          );
+          client.release(rolledBack ? undefined : (error as Error));
+        }
+        if (isDeadlock(error) && attempt < DEADLOCK_RETRIES) continue;
+        throw error;
+      }
+    }
+  };
+
+  const decryptRecord = (userId: string, ciphertext: string): InputRecord => {
+    let json: string;
+    try {
+      json = cipher.decrypt(ciphertext, userId);
+    } catch (error) {
+      throw new Error(`cannot read the record of user ${userId}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const parsed = InputRecord.safeParse(JSON.parse(json));
+    if (!parsed.success) {
+      const fields = describeIssues(parsed.error)
+        .map((i) => `${i.field} ${i.reason}`)
+        .join('; ');
+      throw new Error(`the stored record of user ${userId} no longer passes validation: ${fields}`);
+    }
+    return parsed.data;
+  };
+
+  // The user id is authenticated with the ciphertext: a record copied to another row will not open.
+  const encrypt = (userId: string, record: InputRecord) => cipher.encrypt(JSON.stringify(record), userId);
+
+  const submit = async (
+    items: readonly NewOnboarding[],
+    update: boolean,
+    now: number,
+  ): Promise<SubmitOutcome[]> => {
+    if (items.length === 0) return [];
+    const canonical = items.map((item) => canonicalJson(item.record));
+    // The first occurrence of each user is the one that may create it.
+    const first = new Map<string, number>();
+    items.forEach((item, i) => {
+      if (!first.has(item.record.userId)) first.set(item.record.userId, i);
+    });
+    const firsts = [...first.values()];
+    const digestOf = new Map(firsts.map((i) => [i, cipher.digest(canonical[i]!)]));
+
+    return transaction(async (client) => {
+      const created = new Set(
+        (
+          await client.query<{ user_id: string }>(sql.insertNew, [
+            firsts.map((i) => items[i]!.record.userId),
+            firsts.map((i) => items[i]!.state),
+            firsts.map((i) => JSON.stringify(items[i]!.snapshot)),
+            firsts.map((i) => items[i]!.machineVersion),
+            firsts.map((i) => items[i]!.wakeAt),
+            firsts.map((i) => digestOf.get(i)!),
+            firsts.map((i) => encrypt(items[i]!.record.userId, items[i]!.record)),
+            now,
+            cipher.currentKeyId,
+            channel,
+          ])
+        ).rows.map((r) => r.user_id),
+      );
+
+      // The digest each user has as the batch is applied in order.
+      const digests = new Map<string, string | null>();
+      for (const userId of created) digests.set(userId, digestOf.get(first.get(userId)!)!);
+      const existing = [...first.keys()].filter((u) => !created.has(u));
+      if (existing.length > 0) {
+        // With update, the rows are locked so two updaters of one user apply one after the other.
+        const { rows } = await client.query<{ user_id: string; record_digest: string | null }>(
+          update ? sql.digestsForUpdate : sql.digests,
+          [existing],
+        );
+        for (const r of rows) digests.set(r.user_id, r.record_digest);
+      }
+
+      const outcomes: SubmitOutcome[] = [];
+      const replacements = new Map<string, { record: InputRecord; digest: string }>();
+      items.forEach((item, i) => {
+        const userId = item.record.userId;
+        if (first.get(userId) === i && created.has(userId)) {
+          outcomes.push({ userId, status: 'created' });
+          return;
+        }
+        const current = digests.get(userId) ?? null;
+        if (current !== null && cipher.digestMatches(canonical[i]!, current)) {
+          outcomes.push({ userId, status: 'unchanged' });
+        } else if (update) {
+          const digest = cipher.digest(canonical[i]!);
+          digests.set(userId, digest);
+          replacements.set(userId, { record: item.record, digest });
+          outcomes.push({ userId, status: 'updated' });
+        } else {
+          outcomes.push({ userId, status: 'conflict' });
+        }
+      });
+
+      if (replacements.size > 0) {
+        const users = [...replacements.keys()];
+        await client.query(sql.replaceRecords, [
+          users,
+          users.map((u) => replacements.get(u)!.digest),
+          users.map((u) => encrypt(u, replacements.get(u)!.record)),
+          cipher.currentKeyId,
+          now,
+          channel,
+        ]);
+      }
+      return outcomes;
+    });
+  };
+
+  const commitRound = async (
+    run: (text: string, values: unknown[]) => Promise<pg.QueryResult<{ user_id: string; version: string }>>,
+    round: readonly { t: CommitTransition }[],
+  ): Promise<Map<string, number>> => {
+    const ts = round.map((r) => r.t);
+    const journal = ts.flatMap((t) => t.journal.map((j) => ({ userId: t.userId, j })));
+    const { rows } = await run(sql.commit, [
+      ts.map((t) => t.userId),
+      ts.map((t) => t.expectedVersion),
+      ts.map((t) => t.state),
+      ts.map((t) => JSON.stringify(t.snapshot)),
+      ts.map((t) => t.wakeAt),
+      ts.map((t) => t.attempts),
+      ts.map((t) => t.lastError),
+      ts.map((t) => t.outcome),
+      ts.map((t) => t.releaseLease),
+      ts.map((t) => t.now),
+      journal.map((e) => e.userId),
+      journal.map((e) => e.j.at),
+      journal.map((e) => e.j.from),
+      journal.map((e) => e.j.event),
+      journal.map((e) => e.j.to),
+      journal.map((e) => e.j.detail ?? null),
+      channel,
+    ]);
+    return new Map(rows.map((r) => [r.user_id, Number(r.version)]));
+  };
+
+  const commit = async (transitions: readonly CommitTransition[]): Promise<CommitResult[]> => {
+    if (transitions.length === 0) return [];
+    const batches = rounds(transitions);
+    const results: CommitResult[] = new Array(transitions.length);
+    const collect = (round: readonly { index: number; t: CommitTransition }[], done: Map<string, number>) => {
+      for (const { index, t } of round) {
+        const newVersion = done.get(t.userId);
+        // A stale version: a newer write won and this late result is dropped.
+        results[index] =
+          newVersion === undefined
+            ? { userId: t.userId, committed: false }
+            : { userId: t.userId, committed: true, newVersion };
+      }
+    };
+    if (batches.length === 1) {
+      // One statement is its own transaction: one round trip for the whole batch.
+      const round = batches[0]!;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          collect(round, await commitRound((text, values) => pool.query(text, values), round));
+          break;
+        } catch (error) {
+          if (isDeadlock(error) && attempt < DEADLOCK_RETRIES) continue;
+          throw error;
+        }
+      }
+    } else {
+      const done = await transaction(async (client) => {
+        const all: Map<string, number>[] = [];
+        for (const round of batches)
+          all.push(await commitRound((text, values) => client.query(text, values), round));
+        return all;
+      });
+      batches.forEach((round, i) => {
+        collect(round, done[i]!);
+      });
+    }
+    return results;
+  };
+
+  return {
+    schema,
+    pool,
+    migrationsApplied: () => [...applied],
+
+    submit: (items, opts) => submit(items, opts.update === true, opts.now),
+
+    claimDue: async ({ now, limit, owner, leaseMs }) => {
+      const n = Math.max(0, Math.trunc(limit));
+      if (n === 0) return [];
+      return (await query<DbRow>(sql.claim, [now, n, owner, leaseMs])).map(toRow);
+    },
+
+    renewLeases: async (userIds, owner, leaseUntil) => {
+      if (userIds.length === 0) return;
+      // Idempotent, so safe to repeat on a fresh connection.
+      await withConnectionRetry(() => query(sql.renew, [[...userIds], owner, leaseUntil]));
+    },
+
+    commit,
+
+    get: async (userId) => {
+      const [r] = await withConnectionRetry(() => query<DbRow>(sql.get, [userId]));
+      return r === undefined ? undefined : toRow(r);
+    },
+
+    loadRecord: async (userId) => {
+      const [r] = await withConnectionRetry(() => query<{ ciphertext: string }>(sql.loadRecord, [userId]));
+      return r === undefined ? undefined : decryptRecord(userId, r.ciphertext);
+    },
+
+    replaceRecord: async (userId, record, now) => {
+      const digest = cipher.digest(canonicalJson(record));
+      const rows = await withConnectionRetry(() =>
+        query(sql.replaceRecords, [
+          [userId],
+          [digest],
+          [encrypt(userId, record)],
+          cipher.currentKeyId,
+          now,
+          channel,
+        ]),
+      );
+      if (rows.length === 0) {
+        throw new Error(`no onboarding for user ${userId}: submit it before replacing its record`);
+      }
+    },
+
+    erasePersonalData: async (userId) => {
+      await withConnectionRetry(() => query(sql.erase, [userId]));
+    },
+
+    journal: async (userId, opts) => {
+      const limit = opts?.limit === undefined ? null : Math.max(0, Math.trunc(opts.limit));
+      const rows = await withConnectionRetry(() =>
+        query<{
+          user_id: string;
+          at: string;
+          from_state: string;
+          event: string;
+          to_state: string;
+          detail: string | null;
+        }>(sql.journal, [userId, limit]),
+      );
+      return rows.map((j): JournalEntry => {
+        const e: JournalEntry = {
+          userId: j.user_id,
+          at: Number(j.at),
+          from: j.from_state,
+          event: j.event,
+          to: j.to_state,
+        };
+        if (j.detail !== null) e.detail = j.detail;
+        return e;
+      });
+    },
+
+    countsByState: async () => {
+      const counts: StateCounts = {};
+      for (const { state, n } of await withConnectionRetry(() =>
+        query<{ state: string; n: number }>(sql.counts),
+      )) {
+        counts[state] = n;
+      }
+      return counts;
+    },
+
+    nextWakeAt: async () => {
+      const [r] = await withConnectionRetry(() => query<{ next: string | null }>(sql.nextWakeAt));
+      return r === undefined ? null : numOrNull(r.next);
+    },
+
+    takeTokens: async (bucket, want, now, perMinute, burst) => {
+      const w = Math.max(0, Math.floor(want));
+      if (w === 0) return 0;
+      const [r] = await query<{ last_granted: number }>(sql.takeTokens, [
+        bucket,
+        w,
+        now,
+        Math.max(0, perMinute),
+        Math.max(0, burst),
+      ]);
+      return Math.max(0, Math.floor(Number(r?.last_granted ?? 0)));
+    },
+
+    listen: async (onWake) => {
+      const stop = await listenForWakeups({
+        clientConfig: ownsPool ? { connectionString: options.connectionString } : pool.options,
+        channel,
+        onWake,
+      });
+      const once = async () => {
+        stops.delete(once);
+        await stop();
+      };
+      stops.add(once);
+      return once;
+    },
+
+    close: async () => {
+      await Promise.all([...stops].map((stop) => stop()));
+      if (ownsPool && !pool.ending) await pool.end();
+    },
+  };
+}
+
+/**
+ * Runs `fn` again, once, if it failed because its connection died (the pool has dropped that
+ * connection, so the retry gets a fresh one). Only for operations that are safe to repeat.
+ */
+async function withConnectionRetry<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!isConnectionError(error)) throw error;
+    return fn();
+  }
+}

@@ -1,0 +1,148 @@
+import { takeTokensSql } from './budget.js';
+import { quoteIdent } from './identifiers.js';
+
+export const ROW_COLUMNS =
+  'user_id, state, snapshot, machine_version, version, wake_at, attempts, last_error, outcome, created_at, updated_at';
+
+/**
+ * The claim candidates: due, not under a live lease (a lease is live while now <= expiry, so an
+ * expired one is reclaimed by the same query), earliest first, skipping rows another claimer has
+ * locked this instant. Exported so a test can EXPLAIN it. $1 now, $2 limit.
+ */
+export function claimCandidatesSql(schema: string): string {
+  return `
+    SELECT user_id FROM ${quoteIdent(schema)}.onboardings
+    WHERE wake_at IS NOT NULL AND wake_at <= $1::bigint
+      AND (lease_expires_at IS NULL OR lease_expires_at < $1::bigint)
+    ORDER BY wake_at, user_id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED`;
+}
+
+/** Every statement of the store, with the schema spliced in once at open. */
+export function statements(schema: string, eraseWhenTerminal: boolean) {
+  const s = quoteIdent(schema);
+  const onboardings = `${s}.onboardings`;
+  const records = `${s}.records`;
+  const journal = `${s}.journal`;
+
+  return {
+    /**
+     * One autocommitted statement: lock the candidates, take their leases, bump their versions (the
+     * version a claim returns is the worker's fencing token). $1 now, $2 limit, $3 owner, $4 leaseMs.
+     */
+    claim: `
+      WITH claimed AS (
+        UPDATE ${onboardings}
+        SET lease_owner = $3, lease_expires_at = $1::bigint + $4::bigint, version = version + 1
+        WHERE user_id IN (${claimCandidatesSql(schema)})
+        RETURNING ${ROW_COLUMNS}
+      )
+      SELECT * FROM claimed ORDER BY wake_at, user_id`,
+
+    renew: `
+      UPDATE ${onboardings} SET lease_expires_at = $3
+      WHERE user_id = ANY($1::text[]) AND lease_owner = $2`,
+
+    /**
+     * A group commit of at most one transition per user: every row whose version still matches is
+     * updated, the journal entries of exactly those rows are appended in order, the records of rows
+     * that became terminal are erased (when configured), and one NOTIFY goes out if any row has a
+     * wake-up. The final CROSS JOIN makes the NOTIFY CTE run (a plain SELECT CTE runs only if read).
+     */
+    commit: `
+      WITH t AS (
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[], $5::bigint[], $6::int[],
+                             $7::text[], $8::text[], $9::bool[], $10::bigint[])
+          AS t(user_id, expected_version, state, snapshot, wake_at, attempts, last_error, outcome, release, now)
+      ),
+      updated AS (
+        UPDATE ${onboardings} o SET
+          state = t.state, snapshot = t.snapshot, version = o.version + 1, wake_at = t.wake_at,
+          attempts = t.attempts, last_error = t.last_error, outcome = t.outcome, updated_at = t.now,
+          lease_owner = CASE WHEN t.release THEN NULL ELSE o.lease_owner END,
+          lease_expires_at = CASE WHEN t.release THEN NULL ELSE o.lease_expires_at END,
+          record_digest = CASE WHEN ${eraseWhenTerminal ? 'TRUE' : 'FALSE'} AND t.outcome IS NOT NULL
+                               THEN NULL ELSE o.record_digest END
+        FROM t
+        WHERE o.user_id = t.user_id AND o.version = t.expected_version
+        RETURNING o.user_id, o.version, o.wake_at, o.outcome
+      ),
+      appended AS (
+        INSERT INTO ${journal} (user_id, at, from_state, event, to_state, detail)
+        SELECT j.user_id, j.at, j.from_state, j.event, j.to_state, j.detail
+        FROM unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[])
+          WITH ORDINALITY AS j(user_id, at, from_state, event, to_state, detail, ord)
+        JOIN updated USING (user_id)
+        ORDER BY j.ord
+      ),
+      erased AS (
+        DELETE FROM ${records} r USING updated u
+        WHERE ${eraseWhenTerminal ? 'TRUE' : 'FALSE'} AND r.user_id = u.user_id AND u.outcome IS NOT NULL
+      ),
+      wake AS (SELECT pg_notify($17, '') FROM updated WHERE wake_at IS NOT NULL LIMIT 1)
+      SELECT u.user_id, u.version FROM updated u CROSS JOIN (SELECT count(*) FROM wake) w`,
+
+    /**
+     * Inserts the onboardings not there yet with their encrypted records, and says which were
+     * created. $1..$7 per item, $8 now, $9 key id, $10 channel.
+     */
+    insertNew: `
+      WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::int[], $5::bigint[], $6::text[], $7::text[])
+          AS t(user_id, state, snapshot, machine_version, wake_at, digest, ciphertext)
+      ),
+      ins AS (
+        INSERT INTO ${onboardings} (user_id, state, snapshot, machine_version, version, wake_at, attempts,
+                                    record_digest, created_at, updated_at)
+        SELECT user_id, state, snapshot, machine_version, 1, wake_at, 0, digest, $8::bigint, $8::bigint FROM input
+        ON CONFLICT (user_id) DO NOTHING
+        RETURNING user_id, wake_at
+      ),
+      rec AS (
+        INSERT INTO ${records} (user_id, key_id, ciphertext, updated_at)
+        SELECT i.user_id, $9, i.ciphertext, $8::bigint FROM input i JOIN ins USING (user_id)
+      ),
+      wake AS (SELECT pg_notify($10, '') FROM ins WHERE wake_at IS NOT NULL LIMIT 1)
+      SELECT ins.user_id FROM ins CROSS JOIN (SELECT count(*) FROM wake) w`,
+
+    digests: `SELECT user_id, record_digest FROM ${onboardings} WHERE user_id = ANY($1::text[])`,
+    digestsForUpdate: `SELECT user_id, record_digest FROM ${onboardings} WHERE user_id = ANY($1::text[]) FOR UPDATE`,
+
+    /** Replaces records and their digests; the onboarding rows are otherwise untouched. $4 key id, $5 now. */
+    replaceRecords: `
+      WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS t(user_id, digest, ciphertext)
+      ),
+      o AS (
+        UPDATE ${onboardings} o SET record_digest = i.digest FROM input i
+        WHERE o.user_id = i.user_id RETURNING o.user_id
+      ),
+      r AS (
+        INSERT INTO ${records} (user_id, key_id, ciphertext, updated_at)
+        SELECT i.user_id, $4, i.ciphertext, $5::bigint FROM input i JOIN o USING (user_id)
+        ON CONFLICT (user_id) DO UPDATE SET
+          key_id = excluded.key_id, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at
+      ),
+      wake AS (SELECT pg_notify($6, '') FROM o LIMIT 1)
+      SELECT o.user_id FROM o CROSS JOIN (SELECT count(*) FROM wake) w`,
+
+    erase: `
+      WITH r AS (DELETE FROM ${records} WHERE user_id = $1)
+      UPDATE ${onboardings} SET record_digest = NULL WHERE user_id = $1`,
+
+    get: `SELECT ${ROW_COLUMNS} FROM ${onboardings} WHERE user_id = $1`,
+    loadRecord: `SELECT ciphertext FROM ${records} WHERE user_id = $1`,
+    journal: `
+      SELECT user_id, at, from_state, event, to_state, detail FROM (
+        SELECT * FROM ${journal} WHERE user_id = $1 ORDER BY id DESC LIMIT $2
+      ) j ORDER BY id`,
+    counts: `SELECT state, count(*)::int AS n FROM ${onboardings} GROUP BY state`,
+    // A leased row becomes claimable one ms after its lease expires (a lease is live while now <= expiry).
+    nextWakeAt: `
+      SELECT MIN(CASE WHEN lease_expires_at IS NULL THEN wake_at
+                      ELSE GREATEST(wake_at, lease_expires_at + 1) END) AS next
+      FROM ${onboardings} WHERE wake_at IS NOT NULL`,
+    takeTokens: takeTokensSql(`${s}.budget_buckets`),
+  };
+}
