@@ -55,7 +55,7 @@ export function adminPool(): pg.Pool {
 }
 
 export async function dropSchema(pool: pg.Pool, schema: string): Promise<void> {
-  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await pool.query(`DROP SCHEMA IF EXISTS "${schema.replaceAll('"', '""')}" CASCADE`);
 }
 
 export const testKeyring = parseKeyring(`test:${generateKey()}`);
@@ -74,7 +74,6 @@ export function storeFactory() {
       } = {},
     ): Promise<PostgresStore> {
       const schema = options.schema ?? freshSchemaName();
-      schemas.add(schema);
       const common = {
         schema,
         keyring: options.keyring ?? testKeyring,
@@ -90,6 +89,7 @@ export function storeFactory() {
             },
       );
       stores.push(store);
+      schemas.add(schema);
       return store;
     },
     async cleanup(): Promise<void> {
