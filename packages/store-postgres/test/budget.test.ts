@@ -1,0 +1,59 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freshSchemaName, postgresAvailable, storeFactory, T0 } from './__test-utils__/postgres.js';
+
+describe.skipIf(!postgresAvailable)('postgres store: shared rate budget (takeTokens)', () => {
+  const factory = storeFactory();
+  afterEach(() => factory.cleanup());
+  afterAll(() => factory.end());
+
+  it('a new bucket starts full, grants what is there, and refills at perMinute up to burst', async () => {
+    const store = await factory.open();
+    // 60 per minute: one token per second; burst 10.
+    expect(await store.takeTokens('write', 4, T0, 60, 10)).toBe(4);
+    expect(await store.takeTokens('write', 10, T0, 60, 10)).toBe(6);
+    expect(await store.takeTokens('write', 1, T0 + 999, 60, 10)).toBe(0);
+    expect(await store.takeTokens('write', 5, T0 + 2_500, 60, 10)).toBe(2);
+    // The half token left over is kept: at 3 s, 1.5 tokens, one whole one.
+    expect(await store.takeTokens('write', 5, T0 + 3_000, 60, 10)).toBe(1);
+    expect(await store.takeTokens('write', 50, T0 + 600_000, 60, 10)).toBe(10);
+  });
+
+  it('the read and write buckets are separate, and a clock behind the bucket refills nothing', async () => {
+    const store = await factory.open();
+    expect(await store.takeTokens('write', 3, T0, 60, 3)).toBe(3);
+    expect(await store.takeTokens('read', 3, T0, 60, 3)).toBe(3);
+    expect(await store.takeTokens('write', 1, T0 - 60_000, 60, 3)).toBe(0);
+    expect(await store.takeTokens('write', 1, T0 + 999, 60, 3)).toBe(0);
+    expect(await store.takeTokens('write', 1, T0 + 1_000, 60, 3)).toBe(1);
+    expect(await store.takeTokens('write', 0, T0 + 9_000, 60, 3)).toBe(0);
+  });
+
+  it('80 concurrent callers on two pools at one instant get exactly the burst in total', async () => {
+    const schema = freshSchemaName();
+    const a = await factory.open({ schema, poolSize: 4 });
+    const b = await factory.open({ schema, poolSize: 4 });
+    const grants = await Promise.all(
+      Array.from({ length: 80 }, (_, i) =>
+        (i % 2 === 0 ? a : b).takeTokens('write', 1 + (i % 3), T0, 60, 25),
+      ),
+    );
+    expect(grants.reduce((x, y) => x + y, 0)).toBe(25);
+  });
+
+  it('concurrent callers from two pools over time never exceed burst + elapsed * rate', async () => {
+    const schema = freshSchemaName();
+    const a = await factory.open({ schema, poolSize: 4 });
+    const b = await factory.open({ schema, poolSize: 4 });
+    const perMinute = 6_000; // 100 per second
+    const burst = 5;
+    // Callers with clocks in any order (arrival order is up to the pools), 2 s apart at most.
+    const nows = Array.from({ length: 200 }, (_, i) => T0 + ((i * 7919) % 2_000));
+    const grants = await Promise.all(
+      nows.map((now, i) => (i % 2 === 0 ? a : b).takeTokens('read', 2, now, perMinute, burst)),
+    );
+    const total = grants.reduce((x, y) => x + y, 0);
+    const elapsed = Math.max(...nows) - Math.min(...nows);
+    expect(total).toBeLessThanOrEqual(burst + (elapsed * perMinute) / 60_000);
+    expect(total).toBeGreaterThan(0);
+  });
+});
