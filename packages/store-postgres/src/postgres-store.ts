@@ -60,6 +60,13 @@ export interface PostgresStore extends OnboardingStore, SharedBudgetStore {
    * some). Resolves once listening; the returned function stops.
    */
   listen(onWake: () => void): Promise<() => Promise<void>>;
+  /** How many stored records each key id encrypts: a rotation is finished when only the new id is left. */
+  recordsByKeyId(): Promise<Record<string, number>>;
+  /**
+   * Re-encrypts (and re-digests) every record not under the current key, in transactions of
+   * `batchSize`; afterwards the old key can be removed from the keyring. Returns how many it rewrote.
+   */
+  reencryptRecords(options?: { batchSize?: number; now?: number }): Promise<number>;
   /** The pool, for diagnostics and tests; do not write through it. */
   readonly pool: pg.Pool;
 }
@@ -81,6 +88,9 @@ interface DbRow {
 // BIGINT arrives as a string (pg does not assume it fits a JS number); epoch ms and versions do.
 const num = (v: string | number): number => Number(v);
 const numOrNull = (v: string | number | null): number | null => (v === null ? null : Number(v));
+// Times are stored as whole epoch milliseconds; a computed wake-up (backoff with jitter) may not be one.
+const ms = (v: number): number => Math.round(v);
+const msOrNull = (v: number | null): number | null => (v === null ? null : Math.round(v));
 
 function toRow(r: DbRow): OnboardingRow {
   return {
@@ -240,10 +250,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             firsts.map((i) => items[i]!.state),
             firsts.map((i) => JSON.stringify(items[i]!.snapshot)),
             firsts.map((i) => items[i]!.machineVersion),
-            firsts.map((i) => items[i]!.wakeAt),
+            firsts.map((i) => msOrNull(items[i]!.wakeAt)),
             firsts.map((i) => digestOf.get(i)!),
             firsts.map((i) => encrypt(items[i]!.record.userId, items[i]!.record)),
-            now,
+            ms(now),
             cipher.currentKeyId,
             channel,
           ])
@@ -291,7 +301,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           users.map((u) => replacements.get(u)!.digest),
           users.map((u) => encrypt(u, replacements.get(u)!.record)),
           cipher.currentKeyId,
-          now,
+          ms(now),
           channel,
         ]);
       }
@@ -310,14 +320,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       ts.map((t) => t.expectedVersion),
       ts.map((t) => t.state),
       ts.map((t) => JSON.stringify(t.snapshot)),
-      ts.map((t) => t.wakeAt),
+      ts.map((t) => msOrNull(t.wakeAt)),
       ts.map((t) => t.attempts),
       ts.map((t) => t.lastError),
       ts.map((t) => t.outcome),
       ts.map((t) => t.releaseLease),
-      ts.map((t) => t.now),
+      ts.map((t) => ms(t.now)),
       journal.map((e) => e.userId),
-      journal.map((e) => e.j.at),
+      journal.map((e) => ms(e.j.at)),
       journal.map((e) => e.j.from),
       journal.map((e) => e.j.event),
       journal.map((e) => e.j.to),
@@ -367,23 +377,57 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return results;
   };
 
+  const reencryptBatch = (limit: number, now: number): Promise<number> =>
+    transaction(async (client) => {
+      const { rows } = await client.query<{ user_id: string; ciphertext: string }>(sql.staleRecords, [
+        cipher.currentKeyId,
+        limit,
+      ]);
+      if (rows.length === 0) return 0;
+      const records = rows.map((r) => decryptRecord(r.user_id, r.ciphertext));
+      await client.query(sql.replaceRecords, [
+        rows.map((r) => r.user_id),
+        records.map((record) => cipher.digest(canonicalJson(record))),
+        rows.map((r, i) => encrypt(r.user_id, records[i]!)),
+        cipher.currentKeyId,
+        ms(now),
+        null,
+      ]);
+      return rows.length;
+    });
+
   return {
     schema,
     pool,
     migrationsApplied: () => [...applied],
+
+    recordsByKeyId: async () => {
+      const rows = await withConnectionRetry(() => query<{ key_id: string; n: number }>(sql.keyUsage));
+      return Object.fromEntries(rows.map((r) => [r.key_id, r.n]));
+    },
+
+    reencryptRecords: async (opts = {}) => {
+      const batchSize = Math.max(1, Math.trunc(opts.batchSize ?? 500));
+      let total = 0;
+      for (;;) {
+        const n = await reencryptBatch(batchSize, opts.now ?? Date.now());
+        total += n;
+        if (n < batchSize) return total;
+      }
+    },
 
     submit: (items, opts) => submit(items, opts.update === true, opts.now),
 
     claimDue: async ({ now, limit, owner, leaseMs }) => {
       const n = Math.max(0, Math.trunc(limit));
       if (n === 0) return [];
-      return (await query<DbRow>(sql.claim, [now, n, owner, leaseMs])).map(toRow);
+      return (await query<DbRow>(sql.claim, [ms(now), n, owner, ms(leaseMs)])).map(toRow);
     },
 
     renewLeases: async (userIds, owner, leaseUntil) => {
       if (userIds.length === 0) return;
       // Idempotent, so safe to repeat on a fresh connection.
-      await withConnectionRetry(() => query(sql.renew, [[...userIds], owner, leaseUntil]));
+      await withConnectionRetry(() => query(sql.renew, [[...userIds], owner, ms(leaseUntil)]));
     },
 
     commit,
@@ -406,7 +450,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           [digest],
           [encrypt(userId, record)],
           cipher.currentKeyId,
-          now,
+          ms(now),
           channel,
         ]),
       );
@@ -465,7 +509,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const [r] = await query<{ last_granted: number }>(sql.takeTokens, [
         bucket,
         w,
-        now,
+        ms(now),
         Math.max(0, perMinute),
         Math.max(0, burst),
       ]);

@@ -109,7 +109,10 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
     digests: `SELECT user_id, record_digest FROM ${onboardings} WHERE user_id = ANY($1::text[])`,
     digestsForUpdate: `SELECT user_id, record_digest FROM ${onboardings} WHERE user_id = ANY($1::text[]) FOR UPDATE`,
 
-    /** Replaces records and their digests; the onboarding rows are otherwise untouched. $4 key id, $5 now. */
+    /**
+     * Replaces records and their digests; the onboarding rows are otherwise untouched. $4 key id,
+     * $5 now, $6 the channel to notify, or NULL for none (re-encryption wakes nobody).
+     */
     replaceRecords: `
       WITH input AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS t(user_id, digest, ciphertext)
@@ -124,7 +127,7 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
         ON CONFLICT (user_id) DO UPDATE SET
           key_id = excluded.key_id, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at
       ),
-      wake AS (SELECT pg_notify($6, '') FROM o LIMIT 1)
+      wake AS (SELECT pg_notify($6, '') FROM o WHERE $6::text IS NOT NULL LIMIT 1)
       SELECT o.user_id FROM o CROSS JOIN (SELECT count(*) FROM wake) w`,
 
     erase: `
@@ -137,6 +140,11 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
       SELECT user_id, at, from_state, event, to_state, detail FROM (
         SELECT * FROM ${journal} WHERE user_id = $1 ORDER BY id DESC LIMIT $2
       ) j ORDER BY id`,
+    keyUsage: `SELECT key_id, count(*)::int AS n FROM ${records} GROUP BY key_id`,
+    /** Records not under the current key; SKIP LOCKED lets two re-encryptions run side by side. */
+    staleRecords: `
+      SELECT user_id, ciphertext FROM ${records} WHERE key_id <> $1
+      ORDER BY user_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
     counts: `SELECT state, count(*)::int AS n FROM ${onboardings} GROUP BY state`,
     // A leased row becomes claimable one ms after its lease expires (a lease is live while now <= expiry).
     nextWakeAt: `
