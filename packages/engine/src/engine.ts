@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import {
   applyEvent,
@@ -142,7 +143,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
   let callsInFlight = 0;
   let running = false;
   let stopping = false;
-  let abort = new AbortController();
+  let abort = newAbortController();
 
   const inspectorId = (userId: string) => `onboarding:${userId}`;
   const inspected = new Set<string>();
@@ -335,7 +336,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
     if (running) throw new Error('this handoff is already running');
     running = true;
     stopping = false;
-    abort = new AbortController();
+    abort = newAbortController();
     const wakeSource = 'listen' in store ? (store as unknown as WakeSource) : undefined;
     const unlisten = wakeSource ? await wakeSource.listen(() => signal.notify()) : undefined;
     try {
@@ -536,6 +537,13 @@ export function createHandoff(options: HandoffOptions): Handoff {
       readsGranted: budgets.read.snapshot().granted,
     }),
   };
+}
+
+/** Every call in flight listens on the same signal: raise Node's leak warning threshold for it. */
+function newAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 function needsRecord(effect: Extract<PendingEffect, { kind: 'call' }>): boolean {

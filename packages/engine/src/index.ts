@@ -17,5 +17,6 @@ export {
   type SubmitResult,
   type TransitionNotice,
 } from './engine.js';
+export { createStatelyInspector, type InspectorTarget } from './inspect.js';
 export { type Logger, silentLogger } from './logger.js';
 export type { OnboardingStatus } from './status.js';
