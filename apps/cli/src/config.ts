@@ -1,0 +1,178 @@
+import { existsSync } from 'node:fs';
+import type { OnboardingStore } from '@kyc-handoff/core';
+import { ENCRYPTION_KEY_ENV, type Keyring, parseKeyring } from '@kyc-handoff/core/crypto';
+import {
+  ClientConfigError,
+  type CrossmintClient,
+  type CrossmintEnv,
+  createCrossmintClient,
+} from '@kyc-handoff/crossmint-http';
+import { loadOrCreateDemoKeyring, openSqliteStore } from '@kyc-handoff/store-sqlite';
+import { type Command, Option } from 'commander';
+import { UserError } from './errors.js';
+
+export const DEFAULT_STORE = 'sqlite:./kyc-handoff.db';
+
+/** The options every command takes (flags beat the environment). */
+export interface GlobalFlags {
+  store: string;
+  baseUrl?: string;
+  env?: CrossmintEnv;
+  apiKey?: string;
+  encryptionKey?: string;
+  debug?: boolean;
+}
+
+/** Adds --store, --base-url/--env, --api-key, --encryption-key and --debug to a command. */
+export function withGlobalOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--store <store>', 'where onboardings are kept: sqlite:PATH or postgres://…')
+        .env('KYC_HANDOFF_STORE')
+        .default(DEFAULT_STORE),
+    )
+    .addOption(
+      new Option('--base-url <url>', 'Crossmint API base URL, e.g. http://127.0.0.1:4010/api').env(
+        'CROSSMINT_BASE_URL',
+      ),
+    )
+    .addOption(
+      new Option('--env <env>', 'Crossmint environment instead of --base-url').choices([
+        'staging',
+        'production',
+      ]),
+    )
+    .addOption(
+      new Option(
+        '--api-key <key>',
+        'Crossmint server key sk_staging_… / sk_production_… (never printed)',
+      ).env('CROSSMINT_API_KEY'),
+    )
+    .addOption(
+      new Option('--encryption-key <keys>', 'key(s) that encrypt stored records: BASE64 or ID:BASE64,…').env(
+        ENCRYPTION_KEY_ENV,
+      ),
+    )
+    .option('--debug', 'print stack traces and each Crossmint call (method, path, status; never bodies)');
+}
+
+export type StoreSpec = { kind: 'sqlite'; path: string } | { kind: 'postgres'; connectionString: string };
+
+export function parseStoreSpec(spec: string): StoreSpec {
+  if (spec.startsWith('sqlite:')) {
+    const path = spec.slice('sqlite:'.length);
+    if (path === '') throw new UserError('--store sqlite: needs a file path, e.g. sqlite:./kyc-handoff.db');
+    return { kind: 'sqlite', path };
+  }
+  if (spec.startsWith('postgres://') || spec.startsWith('postgresql://')) {
+    return { kind: 'postgres', connectionString: spec };
+  }
+  throw new UserError('--store must be sqlite:PATH or postgres://USER@HOST/DB (KYC_HANDOFF_STORE likewise)');
+}
+
+/** A store name safe to print: a PostgreSQL URL loses its password. */
+export function describeStore(spec: StoreSpec): string {
+  if (spec.kind === 'sqlite') return `sqlite:${spec.path}`;
+  try {
+    const url = new URL(spec.connectionString);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+function keyringFrom(flags: GlobalFlags, spec: StoreSpec): Keyring {
+  if (flags.encryptionKey !== undefined && flags.encryptionKey.trim() !== '') {
+    try {
+      return parseKeyring(flags.encryptionKey);
+    } catch (error) {
+      throw new UserError((error as Error).message);
+    }
+  }
+  // A database the demo made keeps its generated key beside it: status and friends just work on it.
+  if (spec.kind === 'sqlite' && existsSync(`${spec.path}.key`)) {
+    process.stderr.write(`note: using the demo key kept in ${spec.path}.key (demo databases only)\n`);
+    return loadOrCreateDemoKeyring(spec.path).keyring;
+  }
+  throw new UserError(
+    `no encryption key: set ${ENCRYPTION_KEY_ENV} (or --encryption-key); generate one with \`openssl rand -base64 32\` and keep it: stored records cannot be read without it`,
+  );
+}
+
+interface PostgresModule {
+  openPostgresStore(options: {
+    connectionString: string;
+    keyring: Keyring;
+    schema?: string;
+  }): Promise<OnboardingStore>;
+}
+
+/** Opens the store the flags name; every failure is one line saying what to do. */
+export async function openStore(flags: GlobalFlags, keyring?: Keyring): Promise<OnboardingStore> {
+  const spec = parseStoreSpec(flags.store);
+  const key = keyring ?? keyringFrom(flags, spec);
+  if (spec.kind === 'sqlite') {
+    try {
+      return openSqliteStore({ path: spec.path, keyring: key });
+    } catch (error) {
+      throw new UserError(
+        `cannot open the store ${describeStore(spec)}: ${(error as Error).message} (check the path and its permissions)`,
+      );
+    }
+  }
+  // Loaded only when asked for, so SQLite users never need pg (and a missing build is one clear line).
+  const moduleName = '@kyc-handoff/store-postgres';
+  let mod: PostgresModule;
+  try {
+    mod = (await import(moduleName)) as PostgresModule;
+  } catch {
+    throw new UserError(
+      'the PostgreSQL store is not available in this build: run `pnpm turbo run build` (package @kyc-handoff/store-postgres), or use --store sqlite:PATH',
+    );
+  }
+  try {
+    return await mod.openPostgresStore({ connectionString: spec.connectionString, keyring: key });
+  } catch (error) {
+    throw new UserError(
+      `cannot open the store ${describeStore(spec)}: ${(error as Error).message} (is PostgreSQL running and the database created?)`,
+    );
+  }
+}
+
+/** Builds the Crossmint client; the key is checked before any call and never printed. */
+export function openClient(flags: GlobalFlags, command: Command): CrossmintClient {
+  const envFromFlag = command.getOptionValueSource('env') === 'cli' && flags.env !== undefined;
+  const baseUrlFromFlag = command.getOptionValueSource('baseUrl') === 'cli';
+  if (envFromFlag && baseUrlFromFlag) {
+    throw new UserError('give either --env or --base-url, not both');
+  }
+  let target: { env: CrossmintEnv } | { baseUrl: string };
+  if (envFromFlag && flags.env !== undefined) target = { env: flags.env };
+  else if (flags.baseUrl !== undefined && flags.baseUrl !== '') target = { baseUrl: flags.baseUrl };
+  else if (flags.env !== undefined) target = { env: flags.env };
+  else {
+    throw new UserError(
+      'no Crossmint endpoint: pass --env staging (or production), or --base-url URL, or set CROSSMINT_BASE_URL',
+    );
+  }
+  if (flags.apiKey === undefined || flags.apiKey.trim() === '') {
+    throw new UserError(
+      'no API key: set CROSSMINT_API_KEY (or --api-key) to a sk_staging_… or sk_production_… server key',
+    );
+  }
+  try {
+    return createCrossmintClient(target, {
+      apiKey: flags.apiKey,
+      ...(flags.debug === true && {
+        debug: (info) =>
+          process.stderr.write(
+            `debug: ${info.method} ${info.path} → ${info.status ?? info.errorKind ?? '?'} in ${Math.round(info.durationMs)} ms\n`,
+          ),
+      }),
+    });
+  } catch (error) {
+    if (error instanceof ClientConfigError) throw new UserError(error.message);
+    throw error;
+  }
+}

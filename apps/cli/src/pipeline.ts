@@ -1,0 +1,57 @@
+import type { SourceItem } from './input/source.js';
+import { submitAll } from './intake.js';
+import { startProgress } from './progress.js';
+import type { Reporter } from './report.js';
+import type { Session } from './session.js';
+import { formatSummary, type ImportSummary, importSummary, tally } from './summary.js';
+
+export interface PipelineOptions {
+  session: Session;
+  source: AsyncIterable<SourceItem>;
+  reporter: Reporter;
+  update: boolean;
+  until: 'idle' | 'triggered';
+  writesPerMin: number;
+  storeLabel: string;
+  /** Called once everything is submitted, before the machines run (the demo starts its helpers here). */
+  onSubmitted?: () => void;
+}
+
+export interface PipelineResult {
+  summary: ImportSummary;
+  text: string;
+  interrupted: boolean;
+}
+
+/** Reads and submits every record (refusals reported), then runs the machines with live progress. */
+export async function importAndRun(options: PipelineOptions): Promise<PipelineResult> {
+  const started = Date.now();
+  const { handoff } = options.session;
+  const tty = process.stderr.isTTY === true;
+  let lastNote = Date.now();
+  const counts = await submitAll(handoff, options.source, options.reporter, {
+    update: options.update,
+    onBatch: (c) => {
+      if (!tty && Date.now() - lastNote >= 5_000) {
+        lastNote = Date.now();
+        process.stderr.write(`reading: ${c.records} records so far (${c.refused} refused)\n`);
+      }
+    },
+  });
+  await options.reporter.close();
+  process.stderr.write(
+    `read ${counts.records} records: ${counts.created} new, ${counts.unchanged} already known, ${counts.updated} updated, ${counts.refused} refused\n`,
+  );
+  options.onSubmitted?.();
+  const progress = startProgress(handoff, { until: options.until, writesPerMin: options.writesPerMin });
+  let interrupted = false;
+  try {
+    ({ interrupted } = await options.session.run(options.until));
+  } finally {
+    await progress.stop();
+  }
+  const stateCounts = await handoff.stats();
+  const summary = importSummary(stateCounts, counts, Date.now() - started);
+  const text = formatSummary(summary, { store: options.storeLabel, storeTotal: tally(stateCounts).total });
+  return { summary, text, interrupted };
+}

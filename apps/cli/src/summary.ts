@@ -1,0 +1,115 @@
+import type { StateCounts } from '@kyc-handoff/core';
+
+/** States in which an onboarding needs nothing more from this run. */
+export const SETTLED_STATES = ['verified', 'rejected', 'requiresData', 'failed'] as const;
+/** States before the verification was triggered. */
+export const PRE_TRIGGER_STATES = ['policyPending', 'userCreated'] as const;
+
+export interface Tally {
+  total: number;
+  verified: number;
+  rejected: number;
+  requiresData: number;
+  failed: number;
+  pending: number;
+}
+
+export function tally(counts: StateCounts): Tally {
+  const get = (state: string) => counts[state] ?? 0;
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const settled = SETTLED_STATES.reduce((sum, s) => sum + get(s), 0);
+  return {
+    total,
+    verified: get('verified'),
+    rejected: get('rejected'),
+    requiresData: get('requiresData'),
+    failed: get('failed'),
+    pending: total - settled,
+  };
+}
+
+/** `import --json`: the contract in DESIGN.md. */
+export interface ImportSummary {
+  total: number;
+  verified: number;
+  rejected: number;
+  requiresData: number;
+  failed: number;
+  invalid: number;
+  pending: number;
+  durationMs: number;
+  usersPerSecond: number;
+}
+
+export function importSummary(
+  counts: StateCounts,
+  read: { records: number; refused: number },
+  durationMs: number,
+): ImportSummary {
+  const t = tally(counts);
+  const accepted = read.records - read.refused;
+  return {
+    total: read.records,
+    verified: t.verified,
+    rejected: t.rejected,
+    requiresData: t.requiresData,
+    failed: t.failed,
+    invalid: read.refused,
+    pending: t.pending,
+    durationMs: Math.round(durationMs),
+    usersPerSecond: durationMs > 0 ? Math.round((accepted / (durationMs / 1000)) * 10) / 10 : 0,
+  };
+}
+
+function table(rows: [string, string | number][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const valueWidth = Math.max(...rows.map(([, v]) => String(v).length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${String(v).padStart(valueWidth)}`).join('\n');
+}
+
+export function formatSummary(
+  summary: ImportSummary,
+  options: { store: string; storeTotal: number },
+): string {
+  const lines = [
+    `Summary (${options.store})`,
+    table([
+      ['records read', summary.total],
+      ['refused (see report)', summary.invalid],
+      ['verified', summary.verified],
+      ['rejected', summary.rejected],
+      ['requires data', summary.requiresData],
+      ['failed', summary.failed],
+      ['pending', summary.pending],
+      ['duration', `${(summary.durationMs / 1000).toFixed(1)} s`],
+      ['users/s', summary.usersPerSecond],
+    ]),
+  ];
+  const accepted = summary.total - summary.invalid;
+  if (options.storeTotal !== accepted) {
+    lines.push(
+      `  (state counts cover all ${options.storeTotal} onboardings in the store, not only this file's ${accepted})`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatCounts(counts: StateCounts): string {
+  const order = [
+    'policyPending',
+    'userCreated',
+    'verificationPending',
+    'verified',
+    'rejected',
+    'requiresData',
+    'failed',
+  ];
+  const states = [
+    ...order,
+    ...Object.keys(counts)
+      .filter((s) => !order.includes(s))
+      .sort(),
+  ];
+  const t = tally(counts);
+  return `${table([...states.map((s): [string, number] => [s, counts[s] ?? 0]), ['total', t.total]])}\n`;
+}
