@@ -7,7 +7,11 @@ import { createCrossmintClient } from '@kyc-handoff/crossmint-http';
 import { createHandoff } from '@kyc-handoff/engine';
 import { openSqliteStore } from '@kyc-handoff/store-sqlite';
 
-const env = (name: string) => process.env[name] ?? (console.error(`${name} is not set`), process.exit(1));
+function env(name: string): string {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+}
 
 const handoff = createHandoff({
   crossmint: createCrossmintClient(
