@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { SharedBudgetStore } from '../src/index.js';
 import { freshSchemaName, postgresAvailable, storeFactory, T0 } from './__test-utils__/postgres.js';
 
 describe.skipIf(!postgresAvailable)('postgres store: shared rate budget (takeTokens)', () => {
@@ -7,7 +8,8 @@ describe.skipIf(!postgresAvailable)('postgres store: shared rate budget (takeTok
   afterAll(() => factory.end());
 
   it('a new bucket starts full, grants what is there, and refills at perMinute up to burst', async () => {
-    const store = await factory.open();
+    // The engine recognises a shared budget by this method.
+    const store: SharedBudgetStore = await factory.open();
     // 60 per minute: one token per second; burst 10.
     expect(await store.takeTokens('write', 4, T0, 60, 10)).toBe(4);
     expect(await store.takeTokens('write', 10, T0, 60, 10)).toBe(6);

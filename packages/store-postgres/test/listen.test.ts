@@ -1,6 +1,7 @@
 import { sampleOnboarding, sampleRecord } from '@kyc-handoff/core/testing';
+import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freshSchemaName, postgresAvailable, storeFactory, T0 } from './__test-utils__/postgres.js';
+import { freshSchemaName, PG_URL, postgresAvailable, storeFactory, T0 } from './__test-utils__/postgres.js';
 
 /** Counts wake-ups and lets a test wait for the next one. */
 function wakeRecorder() {
@@ -87,6 +88,26 @@ describe.skipIf(!postgresAvailable)('postgres store: LISTEN/NOTIFY wake-ups', ()
     await elsewhere.submit([sampleOnboarding(sampleRecord({ userId: 'other' }))], { now: T0 });
     await settle();
     expect(wake.count).toBe(0);
+  });
+
+  it('a store on a caller-owned pool listens on a connection of its own, leaving the pool alone', async () => {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    pool.on('error', () => undefined);
+    try {
+      const schema = freshSchemaName();
+      const store = await factory.open({ schema, pool });
+      const wake = wakeRecorder();
+      const stop = await store.listen(wake.onWake);
+      const next = wake.next();
+      await store.submit([sampleOnboarding(sampleRecord({ userId: 'p1' }), { wakeAt: T0 })], { now: T0 });
+      await next;
+      await stop();
+      await store.close();
+      expect(pool.ending).toBe(false);
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('after stop, the listener is not called and its connection is closed', async () => {
