@@ -4,8 +4,12 @@ import { defineProject } from 'vitest/config';
 // so a test run never depends on a stale build.
 export function packageProject(name: string, overrides: { testTimeout?: number } = {}) {
   return defineProject({
-    resolve: { conditions: ['source', 'import', 'node', 'default'] },
-    ssr: { resolve: { conditions: ['source', 'import', 'node', 'default'], externalConditions: ['source'] } },
+    // "source" plus Node's own; not "import" or "module": vitest passes these to node --conditions,
+    // where they would also steer require() of dual-format packages (pg's require('pg-pool')) to ESM.
+    resolve: { conditions: ['source', 'node', 'development|production'] },
+    ssr: {
+      resolve: { conditions: ['source', 'node', 'development|production'], externalConditions: ['source'] },
+    },
     test: {
       name,
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],

@@ -173,12 +173,19 @@ export const DocumentTypeSchema = z.enum(DOCUMENT_TYPES);
 
 /** Legacy image limit, applied to the decoded size. */
 export const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
+/** Bytes a base64 payload decodes to: padding characters carry no data. */
+function decodedSize(dataUrl: string): number {
+  const payload = dataUrl.length - dataUrl.indexOf(',') - 1;
+  const padding = dataUrl.endsWith('==') ? 2 : dataUrl.endsWith('=') ? 1 : 0;
+  return (payload * 3) / 4 - padding;
+}
+
 const DATA_URL = /^data:[a-z]+\/[a-z0-9.+-]+;base64,[A-Za-z0-9+/]+={0,2}$/;
 
 export const DocumentData = z
   .string()
   .regex(DATA_URL, { message: 'must be a base64 data URL such as data:image/png;base64,…' })
-  .refine((v) => ((v.length - v.indexOf(',') - 1) * 3) / 4 <= MAX_DOCUMENT_BYTES, {
+  .refine((v) => decodedSize(v) <= MAX_DOCUMENT_BYTES, {
     message: 'must be at most 10 MB once decoded',
   });
 

@@ -92,7 +92,8 @@ export type ParseRecordResult =
   | { ok: false; userId: string | undefined; issues: FieldIssue[] };
 
 export function parseRecord(input: unknown): ParseRecordResult {
-  const parsed = InputRecord.safeParse(input);
+  // reportInput tells a missing field from a mistyped one; describeIssues never echoes the input.
+  const parsed = InputRecord.safeParse(input, { reportInput: true });
   if (parsed.success) return { ok: true, record: parsed.data };
   const rawId =
     typeof input === 'object' && input !== null ? (input as { userId?: unknown }).userId : undefined;
