@@ -52,6 +52,7 @@ export function pollCountCap(policy: OnboardingPolicy): number {
 }
 
 export function retryAfterDelay(policy: OnboardingPolicy, retryAfterMs: number | undefined): number {
-  const wanted = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? retryAfterMs : policy.baseDelayMs;
+  const wanted =
+    retryAfterMs !== undefined && Number.isFinite(retryAfterMs) ? retryAfterMs : policy.baseDelayMs;
   return Math.min(policy.maxRetryAfterMs, Math.max(0, wanted));
 }
