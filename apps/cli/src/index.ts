@@ -1,1 +1,12 @@
+export { demoCommand } from './commands/demo.js';
+export { diagramCommand } from './commands/diagram.js';
+export { importCommand } from './commands/import.js';
+export { onboardCommand } from './commands/onboard.js';
+export { resumeCommand } from './commands/resume.js';
+export { retryCommand } from './commands/retry.js';
 export { sandboxCommand } from './commands/sandbox.js';
+export { statusCommand } from './commands/status.js';
+export { supplyCommand } from './commands/supply.js';
+export { workerCommand } from './commands/worker.js';
+export { type DemoUser, demoUsers } from './demo-users.js';
+export { rowToRecord } from './input/csv.js';

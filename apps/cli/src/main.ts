@@ -2,8 +2,15 @@
 import { setMaxListeners } from 'node:events';
 import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
+import { diagramCommand } from './commands/diagram.js';
 import { importCommand } from './commands/import.js';
+import { onboardCommand } from './commands/onboard.js';
+import { resumeCommand } from './commands/resume.js';
+import { retryCommand } from './commands/retry.js';
 import { sandboxCommand } from './commands/sandbox.js';
+import { statusCommand } from './commands/status.js';
+import { supplyCommand } from './commands/supply.js';
+import { workerCommand } from './commands/worker.js';
 
 // The engine shares one AbortSignal among every call waiting for the rate budget (one listener
 // each, up to --concurrency): that is not a leak, so Node's warning at 10 is lifted.
@@ -13,9 +20,20 @@ setMaxListeners(10_000);
 const program = new Command('kyc-handoff')
   .description('hand users a platform has already verified over to Crossmint KYC')
   .showHelpAfterError();
-program.addCommand(demoCommand());
-program.addCommand(importCommand());
-program.addCommand(sandboxCommand());
+for (const command of [
+  demoCommand(),
+  importCommand(),
+  onboardCommand(),
+  resumeCommand(),
+  workerCommand(),
+  statusCommand(),
+  supplyCommand(),
+  retryCommand(),
+  diagramCommand(),
+  sandboxCommand(),
+]) {
+  program.addCommand(command);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`kyc-handoff: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -12,6 +12,7 @@ export interface RunFlags {
   readsPerMin: number;
   targets: ProductType[];
   inspect?: string | true;
+  leaseMs: number;
   debug?: boolean;
 }
 
@@ -57,6 +58,12 @@ export function withRunOptions(command: Command): Command {
       new Option('--targets <products>', 'products that must be verified, comma-separated')
         .argParser(productList)
         .default(['offramp'], 'offramp'),
+    )
+    .option(
+      '--lease-ms <n>',
+      "how long a worker's claim on an onboarding lasts unless renewed (a crashed run's users wait this long)",
+      positiveInt,
+      60_000,
     )
     .addOption(
       new Option(
@@ -114,6 +121,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     store: options.store,
     budgets: { writesPerMinute: flags.writesPerMin, readsPerMinute: flags.readsPerMin },
     concurrency: flags.concurrency,
+    leaseMs: flags.leaseMs,
     targets: flags.targets,
     logger: stderrLogger(flags.debug === true),
     ...(options.policy && { policy: options.policy }),

@@ -1,0 +1,54 @@
+import { Command } from 'commander';
+import {
+  describeStore,
+  type GlobalFlags,
+  openClient,
+  openStore,
+  parseStoreSpec,
+  withGlobalOptions,
+} from '../config.js';
+import { action, EXIT } from '../errors.js';
+import { startProgress } from '../progress.js';
+import { type RunFlags, startSession, withRunOptions } from '../session.js';
+import { formatCounts } from '../summary.js';
+
+/** `kyc-handoff resume`: continue every onboarding of the store until none has anything to do. */
+export function resumeCommand(): Command {
+  const command = new Command('resume').description(
+    'continue every unfinished onboarding in the store until each is verified, rejected, waiting for data or failed',
+  );
+  withRunOptions(withGlobalOptions(command));
+  return command
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ kyc-handoff resume --store sqlite:./kyc-handoff.db --env staging
+
+Exit status: 0 when nothing is left to do, 1 on a fatal problem, 130 when interrupted.`,
+    )
+    .action(
+      action(async (flags: GlobalFlags & RunFlags, cmd: Command) => {
+        const crossmint = openClient(flags, cmd);
+        const store = await openStore(flags);
+        const session = await startSession({ crossmint, store, flags });
+        try {
+          const progress = startProgress(session.handoff, {
+            until: 'idle',
+            writesPerMin: flags.writesPerMin,
+          });
+          let interrupted = false;
+          try {
+            ({ interrupted } = await session.run('idle'));
+          } finally {
+            await progress.stop();
+          }
+          process.stdout.write(`Onboardings in ${describeStore(parseStoreSpec(flags.store))}\n`);
+          process.stdout.write(formatCounts(await session.handoff.stats()));
+          return interrupted ? EXIT.interrupted : 0;
+        } finally {
+          await session.close();
+        }
+      }),
+    );
+}

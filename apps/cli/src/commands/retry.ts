@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import { type GlobalFlags, openClient, openStore, withGlobalOptions } from '../config.js';
+import { action, EXIT, UserError } from '../errors.js';
+import { describeEnd, exitCodeOf, printTransitions } from '../follow.js';
+import { type RunFlags, startSession, withRunOptions } from '../session.js';
+
+/** `kyc-handoff retry USER_ID`: an operator sends a failed onboarding back once the cause is fixed. */
+export function retryCommand(): Command {
+  const command = new Command('retry')
+    .description('send a failed onboarding back to the step that failed, then continue it')
+    .argument('<userId>', 'the user whose onboarding failed');
+  withRunOptions(withGlobalOptions(command));
+  return command
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ kyc-handoff status u-42          # failed: not-enabled in triggering …
+  $ kyc-handoff retry u-42 --env staging
+
+Exit status as for onboard: 0 verified, 2 rejected, 3 requires data, 4 failed again, 1 fatal.`,
+    )
+    .action(
+      action(async (userId: string, flags: GlobalFlags & RunFlags, cmd: Command) => {
+        const crossmint = openClient(flags, cmd);
+        const store = await openStore(flags);
+        const session = await startSession({ crossmint, store, flags });
+        try {
+          const retried = await session.handoff.retry(userId);
+          if (!retried.ok) throw new UserError(retried.reason);
+          process.stdout.write(`${userId}: retrying from ${retried.state}\n`);
+          printTransitions(session.handoff, userId);
+          const { interrupted } = await session.run('idle');
+          const status = await session.handoff.status(userId);
+          if (status) process.stdout.write(`${describeEnd(status)}\n`);
+          return interrupted ? EXIT.interrupted : exitCodeOf(status);
+        } finally {
+          await session.close();
+        }
+      }),
+    );
+}
