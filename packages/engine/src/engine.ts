@@ -332,6 +332,26 @@ export function createHandoff(options: HandoffOptions): Handoff {
     cancel.abort();
   }
 
+  /** One round of the loop: claim what is due, then wait for work. True when the run is over. */
+  async function step(runOptions: RunOptions): Promise<boolean> {
+    const free = concurrency - tasks.size;
+    if (free > 0) {
+      const rows = await store.claimDue({ now: clock.now(), limit: free, owner, leaseMs });
+      for (const row of rows) {
+        if (!tasks.has(row.userId)) startTask(row);
+      }
+      if (rows.length === free) return false;
+    }
+    if (tasks.size === 0 && (await finished(runOptions.until))) return true;
+    const next = tasks.size >= concurrency ? null : await store.nextWakeAt();
+    let waitMs = next === null ? idleSweepMs : Math.max(0, next - clock.now());
+    if (tasks.size > 0) waitMs = Math.min(waitMs, leaseMs / 3);
+    if (waitMs > 0) await waitForWork(waitMs);
+    else await new Promise((resolve) => setImmediate(resolve));
+    await renewLeases();
+    return false;
+  }
+
   async function run(runOptions: RunOptions = {}): Promise<void> {
     if (running) throw new Error('this handoff is already running');
     running = true;
@@ -340,23 +360,21 @@ export function createHandoff(options: HandoffOptions): Handoff {
     const wakeSource = 'listen' in store ? (store as unknown as WakeSource) : undefined;
     const unlisten = wakeSource ? await wakeSource.listen(() => signal.notify()) : undefined;
     try {
+      let storeFailures = 0;
       while (!stopping) {
-        const free = concurrency - tasks.size;
-        if (free > 0) {
-          const rows = await store.claimDue({ now: clock.now(), limit: free, owner, leaseMs });
-          for (const row of rows) {
-            if (tasks.has(row.userId)) continue;
-            startTask(row);
-          }
-          if (rows.length === free) continue;
+        try {
+          if (await step(runOptions)) break;
+          storeFailures = 0;
+        } catch (error) {
+          // The store is unreachable (a database restart, a dropped connection): back off and go
+          // on. Leases of work in flight expire and are reclaimed, so nothing is lost.
+          storeFailures++;
+          logger.warn('store unavailable; retrying', {
+            error: (error as Error).message,
+            attempt: storeFailures,
+          });
+          await clock.sleep(Math.min(5_000, 100 * 2 ** Math.min(storeFailures, 6)));
         }
-        if (tasks.size === 0 && (await finished(runOptions.until))) break;
-        const next = tasks.size >= concurrency ? null : await store.nextWakeAt();
-        let waitMs = next === null ? idleSweepMs : Math.max(0, next - clock.now());
-        if (tasks.size > 0) waitMs = Math.min(waitMs, leaseMs / 3);
-        if (waitMs > 0) await waitForWork(waitMs);
-        else await new Promise((resolve) => setImmediate(resolve));
-        await renewLeases();
       }
     } finally {
       stopping = true;
