@@ -26,10 +26,10 @@ Exit status as for onboard: 0 verified, 2 rejected, 3 requires data, 4 failed ag
         const store = await openStore(flags);
         const session = await startSession({ crossmint, store, flags });
         try {
+          printTransitions(session.handoff, userId);
           const retried = await session.handoff.retry(userId);
           if (!retried.ok) throw new UserError(retried.reason);
           process.stdout.write(`${userId}: retrying from ${retried.state}\n`);
-          printTransitions(session.handoff, userId);
           const { interrupted } = await session.run('idle');
           const status = await session.handoff.status(userId);
           if (status) process.stdout.write(`${describeEnd(status)}\n`);

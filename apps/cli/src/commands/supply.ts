@@ -31,10 +31,10 @@ Exit status as for onboard: 0 verified, 2 rejected, 3 still requires data, 4 fai
         const store = await openStore(flags);
         const session = await startSession({ crossmint, store, flags });
         try {
+          printTransitions(session.handoff, userId);
           const supplied = await session.handoff.supplyData(userId, data);
           if (!supplied.ok) throw new UserError(supplied.reason);
           process.stdout.write(`${userId}: data supplied; continuing\n`);
-          printTransitions(session.handoff, userId);
           const { interrupted } = await session.run('idle');
           const status = await session.handoff.status(userId);
           if (status) process.stdout.write(`${describeEnd(status)}\n`);

@@ -61,6 +61,8 @@ export interface World {
   env: Record<string, string>;
   /** Flags that make runs quick: no budgets, short polls. */
   fast: string[];
+  /** Budgets off only (for commands that continue onboardings: their poll policy was set at submit). */
+  unlimited: string[];
   close(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export async function startWorld(options: SandboxOptions = {}): Promise<World> {
       KYC_HANDOFF_STORE: `sqlite:${join(dir, 'store.db')}`,
     },
     fast: ['--writes-per-min', '0', '--reads-per-min', '0', '--poll-ms', '50'],
+    unlimited: ['--writes-per-min', '0', '--reads-per-min', '0'],
     async close() {
       await sandbox.close();
       rmSync(dir, { recursive: true, force: true });
