@@ -115,6 +115,8 @@ export interface Handoff {
   activity(): {
     callsInFlight: number;
     driving: number;
+    /** Some onboarding is doing more than waiting for a budget token (a VirtualClock must not jump). */
+    busy: boolean;
     commits: number;
     writesGranted: number;
     readsGranted: number;
@@ -141,6 +143,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
   const tasks = new Map<string, Promise<void>>();
   const leases = new Map<string, number>();
   let callsInFlight = 0;
+  let budgetWaits = 0;
   let running = false;
   let stopping = false;
   let abort = newAbortController();
@@ -230,11 +233,14 @@ export function createHandoff(options: HandoffOptions): Handoff {
         event = { type: 'DUE', now: clock.now() };
       } else {
         const bucket = budgets.bucket(effect.budget);
+        budgetWaits++;
         try {
           await bucket.take(abort.signal);
         } catch {
           await store.renewLeases([userId], owner, clock.now() - 1);
           return;
+        } finally {
+          budgetWaits--;
         }
         if (!recordLoaded && needsRecord(effect)) {
           record = await store.loadRecord(userId);
@@ -550,6 +556,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
     activity: () => ({
       callsInFlight,
       driving: tasks.size,
+      busy: tasks.size > budgetWaits,
       commits: committer.commits,
       writesGranted: budgets.write.snapshot().granted,
       readsGranted: budgets.read.snapshot().granted,

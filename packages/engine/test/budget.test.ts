@@ -25,7 +25,7 @@ describe('rate budgets', () => {
       { clock, writesPerMin: WRITES_PER_MIN, readsPerMin: READS_PER_MIN, verifyAfterPolls: 1 },
       { clock, concurrency: 32, budgets: { writesPerMinute: WRITES_PER_MIN, readsPerMinute: READS_PER_MIN } },
     );
-    clock.isBusy = () => harness!.handoff.activity().callsInFlight > 0;
+    clock.isBusy = () => harness!.handoff.activity().busy;
     const writesAt: number[] = [];
     harness.handoff.subscribe((notice: TransitionNotice) => {
       if (

@@ -20,7 +20,7 @@ describe('engine lifecycle', () => {
   it('stop() lets calls in flight finish, commits, and leaves no lease behind', async () => {
     const clock = new VirtualClock();
     harness = await startHarness({ clock, latencyMs: 20 }, { clock, concurrency: 8 });
-    clock.isBusy = () => harness!.handoff.activity().callsInFlight > 0;
+    clock.isBusy = () => harness!.handoff.activity().busy;
     await harness.handoff.submit(Array.from({ length: 30 }, (_, i) => userRecord(`stop-${i}`, 'Pending')));
     const run = harness.handoff.run({ until: 'stopped' });
     while (harness.handoff.activity().callsInFlight === 0) await new Promise((r) => setTimeout(r, 2));
