@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { setMaxListeners } from 'node:events';
 import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
 import { diagramCommand } from './commands/diagram.js';
@@ -11,10 +10,6 @@ import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import { supplyCommand } from './commands/supply.js';
 import { workerCommand } from './commands/worker.js';
-
-// The engine shares one AbortSignal among every call waiting for the rate budget (one listener
-// each, up to --concurrency): that is not a leak, so Node's warning at 10 is lifted.
-setMaxListeners(10_000);
 
 // Thin on purpose: each command lives in commands/ and is only registered here.
 const program = new Command('kyc-handoff')
