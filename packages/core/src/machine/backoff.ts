@@ -11,7 +11,7 @@ const STEP_SALT: Record<Step | 'poll', number> = {
 
 /**
  * A number in [0, 1) that depends only on its inputs (a mulberry32 round), so the same snapshot
- * always computes the same wait: jitter without Math.random.
+ * always computes the same wait: jitter with no source of randomness but the seed.
  */
 export function seededUnit(seed: number, salt: number, n: number): number {
   let t = (seed ^ salt ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0;

@@ -18,7 +18,7 @@ export interface OnboardingPolicy {
   pollMaxMs: number;
   /** Times the privacy policy is recorded again when Crossmint says it is missing. */
   maxPolicyRounds: number;
-  /** How long after the trigger a verification may stay pending before it fails for an operator. */
+  /** How long from the trigger a verification may stay pending before it fails for an operator. */
   verificationDeadlineMs: number;
 }
 
@@ -38,7 +38,7 @@ export interface OnboardingInput {
   userId: string;
   /** Products that must be verified; default offramp. */
   targets?: readonly ProductType[];
-  /** Document types the record carries, uploaded after the upsert. */
+  /** Document types the record carries, uploaded once the upsert is done. */
   documentTypes?: readonly DocumentType[];
   /** Seeds the backoff jitter, so a replay computes the same waits. */
   seed: number;

@@ -4,7 +4,7 @@ import { EFFECT_BUDGET, type EffectCall, type StateMeta } from './effects.js';
 import type { OnboardingSnapshot } from './snapshot.js';
 
 export type PendingEffect =
-  /** Make this Crossmint call at or after `dueAt`, then send its result as an event. */
+  /** Make this Crossmint call once `dueAt` has come, then send its result as an event. */
   | {
       kind: 'call';
       call: EffectCall;
