@@ -20,6 +20,8 @@ export interface GlobalFlags {
   env?: CrossmintEnv;
   apiKey?: string;
   encryptionKey?: string;
+  eraseWhenTerminal?: boolean;
+  sqliteSync?: 'normal' | 'full';
   debug?: boolean;
 }
 
@@ -52,6 +54,20 @@ export function withGlobalOptions(command: Command): Command {
       new Option('--encryption-key <keys>', 'key(s) that encrypt stored records: BASE64 or ID:BASE64,…').env(
         ENCRYPTION_KEY_ENV,
       ),
+    )
+    .addOption(
+      new Option(
+        '--erase-when-terminal',
+        "delete a user's stored personal data as soon as the onboarding is verified or rejected",
+      ).env('KYC_HANDOFF_ERASE_WHEN_TERMINAL'),
+    )
+    .addOption(
+      new Option(
+        '--sqlite-sync <mode>',
+        'SQLite durability: normal (a power loss may drop the last commits; a repeat is identical) or full (fsync each commit)',
+      )
+        .choices(['normal', 'full'])
+        .default('normal'),
     )
     .option('--debug', 'print stack traces and each Crossmint call (method, path, status; never bodies)');
 }
@@ -105,6 +121,7 @@ interface PostgresModule {
     connectionString: string;
     keyring: Keyring;
     schema?: string;
+    erasePersonalDataWhenTerminal?: boolean;
   }): Promise<OnboardingStore>;
 }
 
@@ -114,7 +131,12 @@ export async function openStore(flags: GlobalFlags, keyring?: Keyring): Promise<
   const key = keyring ?? keyringFrom(flags, spec);
   if (spec.kind === 'sqlite') {
     try {
-      return openSqliteStore({ path: spec.path, keyring: key });
+      return openSqliteStore({
+        path: spec.path,
+        keyring: key,
+        synchronous: flags.sqliteSync === 'full' ? 'FULL' : 'NORMAL',
+        erasePersonalDataWhenTerminal: flags.eraseWhenTerminal === true,
+      });
     } catch (error) {
       throw new UserError(
         `cannot open the store ${describeStore(spec)}: ${(error as Error).message} (check the path and its permissions)`,
@@ -132,7 +154,11 @@ export async function openStore(flags: GlobalFlags, keyring?: Keyring): Promise<
     );
   }
   try {
-    return await mod.openPostgresStore({ connectionString: spec.connectionString, keyring: key });
+    return await mod.openPostgresStore({
+      connectionString: spec.connectionString,
+      keyring: key,
+      erasePersonalDataWhenTerminal: flags.eraseWhenTerminal === true,
+    });
   } catch (error) {
     throw new UserError(
       `cannot open the store ${describeStore(spec)}: ${(error as Error).message} (is PostgreSQL running and the database created?)`,

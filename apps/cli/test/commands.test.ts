@@ -154,3 +154,21 @@ describe('--help', () => {
     if (name !== 'sandbox') expect(r.stdout).toContain('default: "sqlite:./kyc-handoff.db"');
   });
 });
+
+describe('personal data retention', () => {
+  it('--erase-when-terminal deletes the stored record once the user is verified', async () => {
+    world = await startWorld();
+    const file = recordFile(world, 'erase.json', usRecord('er-1'));
+    const r = await runCli(['onboard', file, '--erase-when-terminal', ...world.fast], { env: world.env });
+    expect(r.code, r.stderr).toBe(0);
+    const { openSqliteStore } = await import('@kyc-handoff/store-sqlite');
+    const { parseKeyring } = await import('@kyc-handoff/core/crypto');
+    const store = openSqliteStore({ path: join(world.dir, 'store.db'), keyring: parseKeyring(world.key) });
+    try {
+      expect((await store.get('er-1'))?.state).toBe('verified');
+      expect(await store.loadRecord('er-1')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
