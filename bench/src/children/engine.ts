@@ -1,0 +1,110 @@
+// One engine contender: opens a store, optionally submits users, optionally runs to idle (or for
+// a fixed time), and reports its figures as a JSON line.
+import type { OnboardingStore } from '@kyc-handoff/core';
+import { parseKeyring } from '@kyc-handoff/core/crypto';
+import { createCrossmintClient } from '@kyc-handoff/crossmint-http';
+import { createHandoff } from '@kyc-handoff/engine';
+import { openPostgresStore } from '@kyc-handoff/store-postgres';
+import { openSqliteStore } from '@kyc-handoff/store-sqlite';
+import { benchRecord } from '../lib/records.js';
+import { configOf, readyThenGo, report } from './protocol.js';
+
+export interface EngineChildConfig {
+  store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; connectionString: string; schema: string };
+  baseUrl: string;
+  apiKey: string;
+  /** Users `${prefix}-${from}` … to submit before running. */
+  submit?: { prefix: string; from: number; count: number; rejectedEvery?: number };
+  run: boolean;
+  /** Stop after this long instead of running until idle. */
+  stopAfterMs?: number;
+  concurrency: number;
+  budgets: { writesPerMinute: number; readsPerMinute: number };
+  policy?: Record<string, number>;
+  leaseMs?: number;
+  idleSweepMs?: number;
+  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
+  waitForGo?: boolean;
+  /** Engine warnings and errors to stderr. */
+  debug?: boolean;
+}
+
+const config = configOf<EngineChildConfig>();
+const log = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+  process.stderr.write(`${new Date().toISOString()} ${level} ${message} ${JSON.stringify(fields ?? {})}\n`);
+const stderrLogger = { debug: () => {}, info: () => {}, warn: log('warn'), error: log('error') };
+const keyring = parseKeyring(process.env.KYC_HANDOFF_ENCRYPTION_KEY ?? '');
+const store: OnboardingStore =
+  config.store.kind === 'sqlite'
+    ? openSqliteStore({ path: config.store.path, keyring })
+    : await openPostgresStore({
+        connectionString: config.store.connectionString,
+        schema: config.store.schema,
+        keyring,
+      });
+const crossmint = createCrossmintClient(
+  { baseUrl: config.baseUrl },
+  {
+    apiKey: config.apiKey,
+    connections: config.concurrency,
+    ...(config.timeouts ? { timeouts: config.timeouts } : {}),
+  },
+);
+const handoff = createHandoff({
+  crossmint,
+  store,
+  budgets: config.budgets,
+  concurrency: config.concurrency,
+  ...(config.policy ? { policy: config.policy } : {}),
+  ...(config.leaseMs ? { leaseMs: config.leaseMs } : {}),
+  idleSweepMs: config.idleSweepMs ?? 100,
+  ...(config.debug ? { logger: stderrLogger } : {}),
+});
+
+await readyThenGo(config.waitForGo ?? false);
+if (config.debug) {
+  setInterval(async () => {
+    log('info')('activity', { ...handoff.activity(), counts: await handoff.stats() });
+  }, 5_000).unref();
+}
+const startedAt = Date.now();
+const started = performance.now();
+let submitMs = 0;
+let submitted = 0;
+if (config.submit) {
+  const { prefix, from, count, rejectedEvery = 0 } = config.submit;
+  for (let i = from; i < from + count; i += 500) {
+    const batch = [];
+    for (let j = i; j < Math.min(from + count, i + 500); j++)
+      batch.push(benchRecord(prefix, j, rejectedEvery));
+    const results = await handoff.submit(batch);
+    submitted += results.filter((r) => r.status !== 'invalid').length;
+  }
+  submitMs = performance.now() - started;
+}
+if (config.run) {
+  if (config.stopAfterMs !== undefined) {
+    const running = handoff.run({ until: 'stopped' });
+    await new Promise((resolve) => setTimeout(resolve, config.stopAfterMs));
+    await handoff.stop({ graceMs: 5_000 });
+    await running;
+  } else {
+    await handoff.run({ until: 'idle' });
+  }
+}
+const durationMs = performance.now() - started;
+const endedAt = Date.now();
+const counts = await handoff.stats();
+const activity = handoff.activity();
+await crossmint.close();
+await store.close();
+report({
+  users: submitted,
+  durationMs,
+  submitMs,
+  startedAt,
+  endedAt,
+  counts,
+  writesGranted: activity.writesGranted,
+  readsGranted: activity.readsGranted,
+});

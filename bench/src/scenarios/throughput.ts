@@ -1,0 +1,185 @@
+import { join } from 'node:path';
+import { parseKeyring } from '@kyc-handoff/core/crypto';
+import { openSqliteStore } from '@kyc-handoff/store-sqlite';
+import type { EngineChildConfig } from '../children/engine.js';
+import { round } from '../lib/machine.js';
+import { dropSchema, freshSchema, PG_URL, pgAvailable, psql } from '../lib/pg.js';
+import { API_KEY } from '../lib/records.js';
+import { startSandbox } from '../lib/sandbox.js';
+import { ENCRYPTION_KEY, runEngine, runTogether, type ScenarioContext, tempDir } from './common.js';
+
+export interface ContenderFigures {
+  contender: string;
+  users: number;
+  durationMs: number;
+  usersPerSec: number;
+  ratioToRaw?: number;
+  peakRssMb: number;
+  /** CPU time of the contender process per user (user + system), a steadier figure than the rate. */
+  cpuMsPerUser?: number;
+  terminal?: number;
+}
+
+export interface ThroughputResult {
+  users: number;
+  concurrency: number;
+  contenders: ContenderFigures[];
+  rawMeanUsersPerSec: number;
+  /** Engine on SQLite users/s ÷ mean raw users/s; target ≥ 0.8. */
+  sqliteRatio: number;
+  /** Every engine contender drove every user to a terminal state. */
+  allTerminal: boolean;
+}
+
+const CONCURRENCY = 64;
+/** Polls right away, like the raw script. */
+const FAST_POLICY = { pollInitialMs: 1, pollMaxMs: 1, baseDelayMs: 10 };
+
+export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }): Promise<ThroughputResult> {
+  const users = ctx.users ?? (ctx.quick ? 500 : 20_000);
+  const timeoutMs = 30 * 60_000;
+  const sandbox = await startSandbox({ verifyAfterPolls: 1 });
+  const tmp = tempDir('throughput');
+  const contenders: ContenderFigures[] = [];
+  let allTerminal = true;
+  const fig = (
+    contender: string,
+    r: { users: number; durationMs: number; maxRssKb: number; cpuMs?: unknown },
+    terminal?: number,
+  ) => {
+    const f: ContenderFigures = {
+      contender,
+      users: r.users,
+      durationMs: Math.round(r.durationMs),
+      usersPerSec: round(r.users / (r.durationMs / 1000)),
+      peakRssMb: round(r.maxRssKb / 1024),
+      ...(typeof r.cpuMs === 'number' ? { cpuMsPerUser: round(r.cpuMs / r.users, 3) } : {}),
+      ...(terminal === undefined ? {} : { terminal }),
+    };
+    contenders.push(f);
+    ctx.log?.(`  ${contender}: ${f.usersPerSec} users/s`);
+    return f;
+  };
+  const engineBase = (store: EngineChildConfig['store']): EngineChildConfig => ({
+    store,
+    baseUrl: sandbox.baseUrl,
+    apiKey: API_KEY,
+    run: true,
+    concurrency: CONCURRENCY,
+    budgets: { writesPerMinute: 0, readsPerMinute: 0 },
+    policy: FAST_POLICY,
+    idleSweepMs: 100,
+  });
+  const raw = async (label: string) => {
+    await sandbox.reset();
+    const { reports } = await runTogether(
+      [
+        {
+          name: 'raw',
+          config: {
+            baseUrl: sandbox.baseUrl,
+            apiKey: API_KEY,
+            prefix: label,
+            users,
+            concurrency: CONCURRENCY,
+          },
+        },
+      ],
+      timeoutMs,
+    );
+    return fig(label, reports[0]!);
+  };
+  try {
+    const rawBefore = await raw('raw-before');
+
+    await sandbox.reset();
+    const dbPath = join(tmp.dir, 'engine.db');
+    const { reports } = await runTogether(
+      [
+        {
+          name: 'engine',
+          config: {
+            ...engineBase({ kind: 'sqlite', path: dbPath }),
+            submit: { prefix: 'sqlite', from: 0, count: users },
+          },
+        },
+      ],
+      timeoutMs,
+    );
+    const sqliteReport = reports[0]!;
+    const sqliteTerminal = terminalOfCounts(sqliteReport.counts);
+    const sqlite = fig('engine-sqlite', sqliteReport, sqliteTerminal);
+    if (sqliteTerminal !== users) allTerminal = false;
+    // The SQLite file is inspected once more from outside, as the check a user would make.
+    const store = openSqliteStore({ path: dbPath, keyring: parseKeyring(ENCRYPTION_KEY) });
+    await store.close();
+
+    if (pgAvailable()) {
+      for (const workers of ctx.pgWorkers ?? [1, 2]) {
+        await sandbox.reset();
+        const schema = freshSchema(`tp${workers}`);
+        const pgStore = { kind: 'postgres' as const, connectionString: PG_URL, schema };
+        try {
+          await runEngine(
+            { ...engineBase(pgStore), run: false, submit: { prefix: `pg${workers}`, from: 0, count: users } },
+            timeoutMs,
+          );
+          const { reports: wr, wallMs } = await runTogether(
+            Array.from({ length: workers }, () => ({
+              name: 'engine',
+              config: { ...engineBase(pgStore), leaseMs: 5_000 },
+            })),
+            timeoutMs,
+          );
+          const terminal = Math.max(...wr.map((r) => terminalOfCounts(r.counts)));
+          if (terminal !== users) allTerminal = false;
+          fig(
+            `engine-pg-${workers}w`,
+            {
+              users,
+              durationMs: pgWallMs(schema, wr, wallMs),
+              maxRssKb: Math.max(...wr.map((r) => r.maxRssKb)),
+              cpuMs: wr.reduce((a, r) => a + Number(r.cpuMs ?? 0), 0),
+            },
+            terminal,
+          );
+        } finally {
+          dropSchema(schema);
+        }
+      }
+    } else {
+      ctx.log?.('  PostgreSQL unreachable: the pg contenders are skipped');
+    }
+
+    const rawAfter = await raw('raw-after');
+    const rawMean = (rawBefore.usersPerSec + rawAfter.usersPerSec) / 2;
+    for (const c of contenders) c.ratioToRaw = round(c.usersPerSec / rawMean, 3);
+    return {
+      users,
+      concurrency: CONCURRENCY,
+      contenders,
+      rawMeanUsersPerSec: round(rawMean),
+      sqliteRatio: round(sqlite.usersPerSec / rawMean, 3),
+      allTerminal,
+    };
+  } finally {
+    await sandbox.close();
+    tmp.cleanup();
+  }
+}
+
+/**
+ * From the first worker's start to the last commit in the store. Not the last worker's exit: an idle
+ * worker can linger up to its lease after the work is done (nextWakeAt reports the other worker's
+ * lease expiry and a terminal commit sends no NOTIFY; see BENCHMARKS.md), which is not throughput.
+ */
+export function pgWallMs(schema: string, reports: { startedAt: number }[], fallback: number): number {
+  const last = Number(psql(`SELECT MAX(updated_at) FROM ${schema}.onboardings`).trim());
+  const first = Math.min(...reports.map((r) => r.startedAt));
+  return Number.isFinite(last) && last > first ? last - first : fallback;
+}
+
+export function terminalOfCounts(counts: unknown): number {
+  const c = (counts ?? {}) as Record<string, number>;
+  return (c.verified ?? 0) + (c.rejected ?? 0);
+}
