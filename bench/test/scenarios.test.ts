@@ -1,6 +1,8 @@
 // The short versions of the benchmark scenarios, through the same functions `pnpm bench` runs, so
 // the bench scripts cannot rot. End checks only: timing targets are the benchmark's business.
 import { describe, expect, it } from 'vitest';
+import { rate } from '../src/scenarios/rate.js';
+import { soak } from '../src/scenarios/soak.js';
 import { throughput } from '../src/scenarios/throughput.js';
 
 describe('benchmark scenarios, small', () => {
@@ -11,5 +13,22 @@ describe('benchmark scenarios, small', () => {
     expect(r.contenders.map((c) => c.contender)).toEqual(
       expect.arrayContaining(['raw-before', 'engine-sqlite', 'raw-after']),
     );
+  });
+});
+
+describe('rate and faults, small', () => {
+  it('rate: a backlog larger than the budget for 20 s gets no 429 from a sandbox with the same limits', async () => {
+    const r = await rate({ quick: true, minutes: 1 / 6 });
+    expect(r.rateLimited).toBe(0);
+    expect(r.writes).toBeGreaterThan(0);
+  });
+
+  it('soak: with 10% faults of every kind every user ends verified or rejected, no endpoint gets two bodies', async () => {
+    const r = await soak({ quick: true, users: 150 });
+    expect(r.terminal).toBe(150);
+    expect(r.rejected).toBeGreaterThan(0);
+    expect(r.checks.missing).toBe(0);
+    expect(r.checks.conflicting).toBe(0);
+    expect(Object.values(r.faultsInjected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   });
 });

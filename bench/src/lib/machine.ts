@@ -44,7 +44,8 @@ export const round = (x: number, digits = 0) => {
 };
 
 /** Prints rows as an aligned text table. */
-export function printTable(title: string, rows: Record<string, unknown>[]): void {
+export function printTable(title: string, objects: readonly object[]): void {
+  const rows = objects as readonly Record<string, unknown>[];
   console.log(`\n${title}`);
   if (rows.length === 0) return;
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
