@@ -27,7 +27,7 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 }
 
 /** Runs the call, failing the test if it takes longer than `ms`. */
-async function within<T>(ms: number, call: Promise<T>): Promise<{ value: T; elapsedMs: number }> {
+async function within<T>(ms: number, call: PromiseLike<T>): Promise<{ value: T; elapsedMs: number }> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const value = await Promise.race([
