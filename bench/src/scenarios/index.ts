@@ -1,5 +1,7 @@
 import { round } from '../lib/machine.js';
 import { type CrashResult, crash } from './crash.js';
+import { type MemoryResult, memory } from './memory.js';
+import { type PgScaleResult, pgScale } from './pg-scale.js';
 import { type RateResult, rate } from './rate.js';
 import { type SoakResult, soak } from './soak.js';
 import { type ThroughputResult, throughput } from './throughput.js';
@@ -65,8 +67,41 @@ const crashScenario = {
   },
 };
 
+const pgScaleScenario = {
+  about: 'users/s with 1, 2 and 4 PostgreSQL workers (API latency 20 ms), and claim latency on 10^6 rows',
+  run: pgScale,
+  summarize: (r: PgScaleResult) => {
+    const two = r.workers.find((w) => w.workers === 2)?.speedup ?? 0;
+    return {
+      table: [...r.workers, ...r.claim],
+      targets: [{ target: '2 workers >= 1.8x one', measured: two, met: two >= 1.8 }] satisfies Target[],
+    };
+  },
+};
+
+const memoryScenario = {
+  about: 'kyc-handoff import --no-wait of a large NDJSON file: peak RSS, then status and resume times',
+  run: memory,
+  summarize: (r: MemoryResult) => {
+    const { importSummary, statusCounts, ...rest } = r;
+    return {
+      table: [rest],
+      targets: [
+        { target: 'import peak RSS < 300 MB', measured: r.importPeakRssMb, met: r.importPeakRssMb < 300 },
+        {
+          target: 'resume with nothing left < 5 s',
+          measured: r.resumeNothingLeftMs,
+          met: r.resumeNothingLeftMs < 5_000,
+        },
+      ] satisfies Target[],
+    };
+  },
+};
+
 export const SCENARIOS = {
   throughput: throughputScenario,
+  'pg-scale': pgScaleScenario,
+  memory: memoryScenario,
   rate: rateScenario,
   soak: soakScenario,
   crash: crashScenario,
