@@ -99,7 +99,7 @@ describe
         fixture = await startFixture({ latencyMs: 5, verifyAfterPolls: 1 });
         await fixture.submit(records(prefix, USERS));
         const started = Date.now();
-        // Leases far longer than any step here, so the lapse pinned by the last test cannot happen.
+        // Leases long next to any step here, so the lease lapse pinned below should not occur.
         const workers = Array.from({ length: count }, (_, i) =>
           fixture!.startWorker(String(i + 1), { leaseMs: 3_000 }),
         );
@@ -123,7 +123,7 @@ describe
     }
 
     it('two workers configured with one budget stay within it together: no 429, no window over the limit', async () => {
-      const USERS = 25;
+      const USERS = 20;
       const WRITES_PER_MIN = 300;
       const READS_PER_MIN = 900;
       // The shared bucket starts with a burst (2% of the limit) and each worker may hold one batch.
