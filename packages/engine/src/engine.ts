@@ -289,8 +289,9 @@ export function createHandoff(options: HandoffOptions): Handoff {
         logger.warn('lease lost: another worker moved this onboarding on; result dropped', { userId });
         return;
       }
+      // A commit keeps the stored lease expiry as it was: `leases` tracks that expiry, and only a
+      // renewal moves it (treating a commit as a renewal once let leases lapse mid-call).
       version = result.newVersion;
-      leases.set(userId, clock.now() + leaseMs);
       snapshot = next;
       inspect(userId, snapshot, event);
       publish(notice);

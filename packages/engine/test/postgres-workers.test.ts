@@ -141,9 +141,8 @@ describe
       const summaries = await Promise.all(workers.map(finished));
 
       await expectAllTerminal(fixture, USERS);
-      // Not exactly once: waits for tokens make the lease lapse described in the test below, and
-      // the other worker then repeats a write (with the same body). Tighten once that is fixed.
-      const repeats = expectWrites(fixture, 'budget', USERS, false);
+      // Exactly once even though calls wait for tokens: leases are renewed while they wait.
+      const repeats = expectWrites(fixture, 'budget', USERS, true);
       const stats = fixture.sandbox.stats();
       expect(stats.rateLimited).toBe(0);
       expect(stats.byStatus['429'] ?? 0).toBe(0);
@@ -239,7 +238,7 @@ describe
     // is claimable while its next call is in flight, by another worker or by this worker's own claim
     // loop, and the call is sent twice (here the upsert; in the budget test, writes waiting for
     // tokens). Remove `.fails` once a commit extends the lease or renewal goes by the stored expiry.
-    it.fails('the lease of an onboarding stays live in the database while its worker drives it through slow calls', async () => {
+    it('the lease of an onboarding stays live in the database while its worker drives it through slow calls', async () => {
       fixture = await startFixture({ verifyAfterPolls: 1 });
       const f = fixture;
       await f.submit([userRecord('slow-0')]);
@@ -287,7 +286,7 @@ describe
     // returns up to leaseMs (60 s by default) after the work is done. Remove `.fails` once it
     // returns within about idleSweepMs (e.g. a NOTIFY when a commit releases a lease, or waits on a
     // foreign lease capped at idleSweepMs).
-    it.fails('a worker run until idle returns soon after another worker finishes the last onboarding', async () => {
+    it('a worker run until idle returns soon after another worker finishes the last onboarding', async () => {
       fixture = await startFixture({ verifyAfterPolls: 2 });
       const f = fixture;
       await f.submit([userRecord('tail-0')]);

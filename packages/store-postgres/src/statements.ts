@@ -48,7 +48,8 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
      * A group commit of at most one transition per user: every row whose version still matches is
      * updated, the journal entries of exactly those rows are appended in order, the records of rows
      * that became terminal are erased (when configured), and one NOTIFY goes out if any row has a
-     * wake-up. The final CROSS JOIN makes the NOTIFY CTE run (a plain SELECT CTE runs only if read).
+     * wake-up or gave up its lease (an idle worker waiting for that lease to expire can then see the
+     * work is finished). The final CROSS JOIN makes the NOTIFY CTE run (a plain SELECT CTE runs only if read).
      */
     commit: `
       WITH t AS (
@@ -66,7 +67,7 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
                                THEN NULL ELSE o.record_digest END
         FROM t
         WHERE o.user_id = t.user_id AND o.version = t.expected_version
-        RETURNING o.user_id, o.version, o.wake_at, o.outcome
+        RETURNING o.user_id, o.version, o.wake_at, o.outcome, o.lease_owner
       ),
       appended AS (
         INSERT INTO ${journal} (user_id, at, from_state, event, to_state, detail)
@@ -80,7 +81,7 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
         DELETE FROM ${records} r USING updated u
         WHERE ${eraseWhenTerminal ? 'TRUE' : 'FALSE'} AND r.user_id = u.user_id AND u.outcome IS NOT NULL
       ),
-      wake AS (SELECT pg_notify($17, '') FROM updated WHERE wake_at IS NOT NULL LIMIT 1)
+      wake AS (SELECT pg_notify($17, '') FROM updated WHERE wake_at IS NOT NULL OR lease_owner IS NULL LIMIT 1)
       SELECT u.user_id, u.version FROM updated u CROSS JOIN (SELECT count(*) FROM wake) w`,
 
     /**
