@@ -67,6 +67,29 @@ function replay(events: readonly OnboardingEvent[], from: OnboardingSnapshot = s
   return { snapshot, visited, taken, states };
 }
 
+/**
+ * The abstract states (see modelStateKey) the correct machine reaches. A broken limit guard lets a
+ * counter run on and multiplies the simple paths past what can be enumerated in a test run, so the
+ * size is checked first and the enumeration refused beyond it.
+ */
+const MAX_MODEL_STATES = 120;
+
+/** Cheap first: a small state space, and every shortest path agreeing with the table. */
+function checkShortestPaths() {
+  const states = Object.keys(model.getAdjacencyMap()).length;
+  expect(states, 'abstract states: a guard or counter is broken').toBeLessThanOrEqual(MAX_MODEL_STATES);
+  for (const path of model.getShortestPaths()) {
+    replay(path.steps.map((s) => s.event).filter((e) => !e.type.startsWith('xstate.')));
+  }
+}
+
+describe('onboarding machine, shortest paths (fast)', () => {
+  it(
+    'every shortest path agrees with the transition table, and the state space stays small',
+    checkShortestPaths,
+  );
+});
+
 describe('onboarding machine, model-based', () => {
   let paths: ReturnType<typeof model.getSimplePaths> = [];
   const visited = new Set<string>();
@@ -75,6 +98,8 @@ describe('onboarding machine, model-based', () => {
 
   // Enumerating and replaying every simple path is the expensive part: done once for all tests.
   beforeAll(() => {
+    // A machine that fails the cheap check would only make the enumeration slow, not more wrong.
+    checkShortestPaths();
     paths = model.getSimplePaths();
     const ends = new Map<string, OnboardingSnapshot>();
     const record = (run: ReturnType<typeof replay>) => {

@@ -79,6 +79,10 @@ function failuresIn(path: string, context: OnboardingContext): OnboardingEvent[]
   const retryable = RETRYABLE_BY_STATE[path] ?? 'transient';
   // A second policy round repeats the whole flow; its failures add nothing the first round lacks.
   if (context.policyRounds > 0) return [];
+  // A machine whose limit guard is broken would count on forever: never offer more failures than
+  // the limits allow, so the traversal stays finite and the oracle reports the broken guard.
+  if (context.throttled >= context.policy.maxThrottled || context.attempts >= context.policy.maxAttempts)
+    return [];
   if (context.throttled > 0) return [failureOf('rate-limited')];
   if (context.attempts > 0) return [failureOf(retryable)];
   return ['rate-limited' as const, retryable, ...(PERMANENT_BY_STATE[path] ?? [])].map(failureOf);
