@@ -75,7 +75,14 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
     label: string,
     payload: string | undefined,
     signal: AbortSignal | undefined,
+    deadline: AbortSignal,
   ): Promise<{ result: Result<R, CrossmintError>; status?: number; reset?: boolean }> {
+    const overdue = (): { result: Result<R, CrossmintError> } => ({
+      result: err({
+        kind: 'transient',
+        message: `${label}: no complete answer within ${config.totalMs} ms; retry later.`,
+      }),
+    });
     let response: Dispatcher.ResponseData;
     try {
       response = await pool.request({
@@ -84,10 +91,11 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
         path: config.basePath + call.path,
         headers: payload === undefined ? readHeaders : writeHeaders,
         body: payload ?? null,
-        signal: signal ?? null,
+        signal: signal === undefined ? deadline : AbortSignal.any([signal, deadline]),
       });
     } catch (error) {
       const aborted = signal?.aborted === true;
+      if (!aborted && deadline.aborted) return overdue();
       return {
         result: err(classifyTransportError(label, error, aborted, secretsFor(call))),
         reset: !aborted && isConnectionReset(error),
@@ -114,6 +122,7 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
           status,
         };
       }
+      if (signal?.aborted !== true && deadline.aborted) return { ...overdue(), status };
       return {
         result: err(classifyTransportError(label, read.error, signal?.aborted === true, secretsFor(call))),
         status,
@@ -142,13 +151,15 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
     const started = performance.now();
     const label = `${call.operation} (${call.method} ${call.path})`;
     const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
-    let outcome = await attempt(call, label, payload, signal);
+    // One deadline for the call, its transport-level retry included.
+    const deadline = AbortSignal.timeout(config.totalMs);
+    let outcome = await attempt(call, label, payload, signal, deadline);
     let attempts = 1;
     // The one transport-level retry: a reset before any response (typically a keep-alive socket the
     // server closed while we reused it). Every call here is idempotent, see README "Retries".
     if (outcome.reset === true && outcome.status === undefined) {
       attempts = 2;
-      outcome = await attempt(call, label, payload, signal);
+      outcome = await attempt(call, label, payload, signal, deadline);
     }
     if (debug !== undefined) report(call, started, attempts, outcome);
     return outcome.result;

@@ -15,6 +15,8 @@ export interface ClientTimeouts {
   headersMs?: number;
   /** Longest silence while receiving the response body. */
   bodyMs?: number;
+  /** Deadline for a whole call, answer included: a server trickling bytes cannot hold it longer. */
+  totalMs?: number;
 }
 
 export interface DebugInfo {
@@ -60,6 +62,7 @@ export interface ResolvedConfig {
   connectMs: number;
   headersMs: number;
   bodyMs: number;
+  totalMs: number;
   retryAfterDefaultMs: number;
   retryAfterCapMs: number;
   maxResponseBytes: number;
@@ -70,6 +73,7 @@ export const DEFAULTS = {
   connectMs: 10_000,
   headersMs: 30_000,
   bodyMs: 30_000,
+  totalMs: 60_000,
   retryAfterDefaultMs: 60_000,
   retryAfterCapMs: 10 * 60_000,
   maxResponseBytes: 1024 * 1024,
@@ -92,6 +96,7 @@ export function resolveConfig(target: ClientTarget, options: ClientOptions): Res
     connectMs: positive('timeouts.connectMs', t.connectMs ?? DEFAULTS.connectMs),
     headersMs: positive('timeouts.headersMs', t.headersMs ?? DEFAULTS.headersMs),
     bodyMs: positive('timeouts.bodyMs', t.bodyMs ?? DEFAULTS.bodyMs),
+    totalMs: positive('timeouts.totalMs', t.totalMs ?? DEFAULTS.totalMs),
     retryAfterDefaultMs: nonNegative(
       'retryAfterDefaultMs',
       options.retryAfterDefaultMs ?? DEFAULTS.retryAfterDefaultMs,
