@@ -2,4 +2,4 @@ export type { SharedBudgetStore } from './budget.js';
 export { listenForWakeups, type WakeListenerOptions } from './listener.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
 export { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
-export { claimCandidatesSql } from './statements.js';
+export { claimNewSql, claimStartedSql } from './statements.js';

@@ -66,6 +66,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- claimDue takes onboardings already in progress before new ones (a backlog of new ones, all due
+      -- at their submit time, would otherwise starve every started one). This index holds only due,
+      -- started rows, so that first pick reads them in order without wading through the new ones;
+      -- the new ones are read from onboardings_due with a state filter.
+      CREATE INDEX onboardings_started_due ON onboardings (wake_at, user_id)
+        WHERE wake_at IS NOT NULL AND state <> 'policyPending';
+    `,
+  },
 ];
 
 /** Two int4 keys for pg_advisory_xact_lock: one for kyc-handoff migrations, one for the schema. */

@@ -4,19 +4,30 @@ import { quoteIdent } from './identifiers.js';
 export const ROW_COLUMNS =
   'user_id, state, snapshot, machine_version, version, wake_at, attempts, last_error, outcome, created_at, updated_at';
 
-/**
- * The claim candidates: due, not under a live lease (a lease is live while now <= expiry, so an
- * expired one is reclaimed by the same query), earliest first, skipping rows another claimer has
- * locked this instant. Exported so a test can EXPLAIN it. $1 now, $2 limit.
- */
-export function claimCandidatesSql(schema: string): string {
+function claimCandidates(schema: string, stateCondition: string): string {
   return `
     SELECT user_id FROM ${quoteIdent(schema)}.onboardings
-    WHERE wake_at IS NOT NULL AND wake_at <= $1::bigint
+    WHERE wake_at IS NOT NULL AND ${stateCondition} AND wake_at <= $1::bigint
       AND (lease_expires_at IS NULL OR lease_expires_at < $1::bigint)
     ORDER BY wake_at, user_id
     LIMIT $2
     FOR UPDATE SKIP LOCKED`;
+}
+
+/**
+ * The claim candidates already in progress (every state but policyPending): due, not under a live
+ * lease (a lease is live while now <= expiry, so an expired one is reclaimed by the same query),
+ * earliest first, skipping rows another claimer has locked this instant. The state condition is
+ * the WHERE of the partial index onboardings_started_due. Exported so a test can EXPLAIN it.
+ * $1 now, $2 limit.
+ */
+export function claimStartedSql(schema: string): string {
+  return claimCandidates(schema, "state <> 'policyPending'");
+}
+
+/** The new claim candidates (policyPending), under the same rules; read from onboardings_due. $1 now, $2 limit. */
+export function claimNewSql(schema: string): string {
+  return claimCandidates(schema, "state = 'policyPending'");
 }
 
 /** Every statement of the store, with the schema spliced in once at open. */
@@ -29,16 +40,26 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
   return {
     /**
      * One autocommitted statement: lock the candidates, take their leases, bump their versions (the
-     * version a claim returns is the worker's fencing token). $1 now, $2 limit, $3 owner, $4 leaseMs.
+     * version a claim returns is the worker's fencing token). Onboardings in progress first, new ones
+     * fill the rest of the limit: `fresh` is a CTE scan read lazily, so only the rows the outer LIMIT
+     * takes are fetched and locked. Rows come back in claim order. $1 now, $2 limit, $3 owner,
+     * $4 leaseMs.
      */
     claim: `
-      WITH claimed AS (
+      WITH started AS (${claimStartedSql(schema)}),
+      fresh AS (${claimNewSql(schema)}),
+      picked AS (
+        SELECT user_id FROM started
+        UNION ALL
+        (SELECT user_id FROM fresh LIMIT greatest(0, $2 - (SELECT count(*) FROM started)))
+      ),
+      claimed AS (
         UPDATE ${onboardings}
         SET lease_owner = $3, lease_expires_at = $1::bigint + $4::bigint, version = version + 1
-        WHERE user_id IN (${claimCandidatesSql(schema)})
+        WHERE user_id IN (SELECT user_id FROM picked)
         RETURNING ${ROW_COLUMNS}
       )
-      SELECT * FROM claimed ORDER BY wake_at, user_id`,
+      SELECT * FROM claimed ORDER BY state = 'policyPending', wake_at, user_id`,
 
     renew: `
       UPDATE ${onboardings} SET lease_expires_at = $3

@@ -1,6 +1,10 @@
 import { sampleOnboarding, sampleRecord } from '@kyc-handoff/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { claimCandidatesSql, type PostgresStore } from '../src/index.js';
+import { claimNewSql, claimStartedSql, type PostgresStore } from '../src/index.js';
+import { statements } from '../src/statements.js';
+
+const claimSql = (schema: string) => statements(schema, false).claim;
+
 import { freshSchemaName, postgresAvailable, storeFactory, T0 } from './__test-utils__/postgres.js';
 
 const LEASE = 30_000;
@@ -73,31 +77,72 @@ describe.skipIf(!postgresAvailable)('postgres store: claims and leases', () => {
     expect(await a.countsByState()).toEqual({ policyPending: 50 });
   });
 
-  it('the claim reads the partial index when most rows are terminal', async () => {
+  it('both claim queries read a partial index in order with many new and terminal rows', async () => {
     const schema = freshSchemaName();
     const store = await factory.open({ schema });
+    // An import backlog (new rows due since their submit, earlier than any started one), many finished
+    // rows, and a few started ones: the started query must not wade through the backlog, and the new
+    // one must not sort it.
     await factory.admin.query(
       `INSERT INTO "${schema}".onboardings (user_id, state, snapshot, machine_version, version, wake_at,
                                              attempts, outcome, created_at, updated_at)
-       SELECT 'done-' || g, 'verified', '{"value":"verified","context":{}}', 1, 3, NULL, 0, 'verified', 0, 0
-       FROM generate_series(1, 20000) g`,
+       SELECT 'done-' || g, 'verified', '{"value":"verified","context":{}}'::jsonb, 1, 3, NULL, 0, 'verified', 0, 0
+       FROM generate_series(1, 20000) g
+       UNION ALL
+       SELECT 'new-' || lpad(g::text, 6, '0'), 'policyPending', '{"value":"policyPending","context":{}}'::jsonb, 1, 1,
+              ${T0}::bigint + g, 0, NULL, 0, 0
+       FROM generate_series(1, 20000) g
+       UNION ALL
+       SELECT 'started-' || lpad(g::text, 3, '0'), 'verificationPending',
+              '{"value":"verificationPending","context":{}}'::jsonb, 1, 2, ${T0}::bigint + 30000 + g, 0, NULL, 0, 0
+       FROM generate_series(1, 100) g`,
     );
-    await seedDue(store, 100);
     await factory.admin.query(`ANALYZE "${schema}".onboardings`);
     const plan = async (sql: string, values: unknown[]) =>
       (await factory.admin.query(`EXPLAIN ${sql}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
-    const candidates = await plan(claimCandidatesSql(schema), [T0 + 1_000, 10]);
-    expect(candidates).toMatch(/Index Scan using onboardings_due/);
-    expect(candidates).not.toMatch(/Seq Scan/);
-    // And the claim itself (EXPLAIN without ANALYZE does not run the UPDATE).
-    const claim = await plan(
-      `UPDATE "${schema}".onboardings SET lease_owner = $3 WHERE user_id IN (${claimCandidatesSql(schema)})`,
-      [T0 + 1_000, 10, 'w'],
+    const now = T0 + 100_000;
+    const started = await plan(claimStartedSql(schema), [now, 10]);
+    expect(started).toMatch(/Index Scan using onboardings_started_due/);
+    expect(started).not.toMatch(/Seq Scan|Sort/);
+    const fresh = await plan(claimNewSql(schema), [now, 10]);
+    expect(fresh).toMatch(/Index Scan using onboardings_due/);
+    expect(fresh).not.toMatch(/Seq Scan|Sort/);
+    const claimed = await store.claimDue({ now, limit: 103, owner: 'w', leaseMs: LEASE });
+    expect(claimed.map((r) => r.userId)).toEqual([
+      ...Array.from({ length: 100 }, (_, i) => `started-${String(i + 1).padStart(3, '0')}`),
+      'new-000001',
+      'new-000002',
+      'new-000003',
+    ]);
+    // Only the new rows the claim took were locked and leased: the rest are free for the next claim.
+    const next = await store.claimDue({ now, limit: 2, owner: 'w2', leaseMs: LEASE });
+    expect(next.map((r) => r.userId)).toEqual(['new-000004', 'new-000005']);
+  });
+
+  it('locks no more rows than it claims, so a concurrent claimer is not starved of new ones', async () => {
+    const schema = freshSchemaName();
+    const store = await factory.open({ schema });
+    await seedDue(store, 20, 'new');
+    await store.submit(
+      ['started-1', 'started-2'].map((userId) =>
+        sampleOnboarding(sampleRecord({ userId }), { wakeAt: T0 + 500, state: 'userCreated' }),
+      ),
+      { now: T0 },
     );
-    expect(claim).toMatch(/onboardings_due/);
-    const claimed = await store.claimDue({ now: T0 + 1_000, limit: 10, owner: 'w', leaseMs: LEASE });
-    expect(claimed.map((r) => r.userId)).toEqual(
-      Array.from({ length: 10 }, (_, i) => `due-${String(i).padStart(4, '0')}`),
-    );
+    const client = await factory.admin.connect();
+    try {
+      await client.query('BEGIN');
+      // EXPLAIN ANALYZE runs the claim: 2 started rows leave 3 of the limit of 5 to new ones, and the
+      // fresh CTE is read lazily, so it fetches (and locks) those 3, not 5.
+      const { rows } = await client.query(
+        `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${claimSql(schema)}`,
+        [T0 + 1_000, 5, 'w', LEASE],
+      );
+      const text = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toMatch(/CTE Scan on fresh \(actual rows=3 loops=1\)/);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
   });
 });

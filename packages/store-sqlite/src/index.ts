@@ -1,7 +1,8 @@
 export { DEMO_KEY_ID, type DemoKeyring, loadOrCreateDemoKeyring } from './demo-keyring.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
 export {
-  CLAIM_CANDIDATES_SQL,
+  CLAIM_NEW_SQL,
+  CLAIM_STARTED_SQL,
   openSqliteStore,
   type SqliteStore,
   type SqliteStoreOptions,

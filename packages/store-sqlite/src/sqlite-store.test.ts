@@ -11,7 +11,7 @@ import {
 } from '@kyc-handoff/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migrations.js';
-import { CLAIM_CANDIDATES_SQL, openSqliteStore, type SqliteStore } from './sqlite-store.js';
+import { CLAIM_NEW_SQL, CLAIM_STARTED_SQL, openSqliteStore, type SqliteStore } from './sqlite-store.js';
 
 const T0 = 1_750_000_000_000;
 
@@ -82,21 +82,44 @@ describe('sqlite store', () => {
     expect(full.raw.pragma('busy_timeout', { simple: true })).toBe(250);
   });
 
-  it('keeps a partial index on wake_at, and the claim query uses it', () => {
+  it('keeps partial indexes on wake_at, and both claim queries read theirs in order with many rows', () => {
     const s = openStore();
-    const sql = s.raw
-      .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'onboardings_due'")
-      .pluck()
-      .get() as string;
-    expect(sql).toMatch(/WHERE wake_at IS NOT NULL/);
+    const indexSql = (name: string) =>
+      s.raw
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?")
+        .pluck()
+        .get(name) as string;
+    expect(indexSql('onboardings_due')).toMatch(/WHERE wake_at IS NOT NULL/);
+    expect(indexSql('onboardings_started_due')).toMatch(
+      /WHERE wake_at IS NOT NULL AND state <> 'policyPending'/,
+    );
     const partial = s.raw.pragma('index_list(onboardings)') as { name: string; partial: number }[];
     expect(partial.find((i) => i.name === 'onboardings_due')?.partial).toBe(1);
-    const plan = s.raw.prepare(`EXPLAIN QUERY PLAN ${CLAIM_CANDIDATES_SQL}`).all({ now: T0, limit: 10 }) as {
-      detail: string;
-    }[];
-    const details = plan.map((p) => p.detail).join('\n');
-    expect(details).toMatch(/USING INDEX onboardings_due/);
-    expect(details).not.toMatch(/TEMP B-TREE/);
+    expect(partial.find((i) => i.name === 'onboardings_started_due')?.partial).toBe(1);
+    // Many rows, most of them new (an import) or finished, so a wrong plan (the state index plus a sort
+    // of every new row, or a scan) would be the cheaper-looking one for a planner without an index here.
+    const insert = s.raw.prepare(`
+      INSERT INTO onboardings (user_id, state, snapshot, machine_version, version, wake_at, created_at, updated_at)
+      VALUES (?, ?, '{}', 1, 1, ?, 0, 0)`);
+    s.raw.transaction(() => {
+      for (let i = 0; i < 50_000; i++) {
+        const state = i % 10 === 0 ? 'verificationPending' : i % 3 === 0 ? 'verified' : 'policyPending';
+        insert.run(`u${i}`, state, state === 'verified' ? null : T0 + i);
+      }
+    })();
+    const plan = (sql: string, analyzed: boolean) =>
+      (s.raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ now: T0, limit: 10 }) as { detail: string }[])
+        .map((p) => `${analyzed ? 'analyzed' : 'fresh'}: ${p.detail}`)
+        .join('\n');
+    for (const analyzed of [false, true]) {
+      if (analyzed) s.raw.exec('ANALYZE');
+      const started = plan(CLAIM_STARTED_SQL, analyzed);
+      expect(started).toMatch(/USING INDEX onboardings_started_due/);
+      expect(started).not.toMatch(/TEMP B-TREE|SCAN onboardings/);
+      const fresh = plan(CLAIM_NEW_SQL, analyzed);
+      expect(fresh).toMatch(/USING INDEX onboardings_due/);
+      expect(fresh).not.toMatch(/TEMP B-TREE|SCAN onboardings/);
+    }
   });
 
   it('the raw database and WAL files never contain the canary SSN or email', async () => {

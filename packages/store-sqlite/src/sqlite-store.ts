@@ -52,11 +52,30 @@ export interface SqliteStore extends OnboardingStore {
   readonly raw: Database.Database;
 }
 
-/** The claim candidates; exported so a test can check the plan uses the partial index. */
-export const CLAIM_CANDIDATES_SQL = `
+const CLAIMABLE = `wake_at IS NOT NULL AND wake_at <= @now
+    AND (lease_owner IS NULL OR lease_expires_at < @now)`;
+
+/**
+ * The claim candidates already in progress (every state but policyPending), earliest first: claimed
+ * before any new onboarding. The state condition repeats the WHERE of the partial index
+ * onboardings_started_due word for word, which is how SQLite knows it may use it. Exported so a
+ * test can check the plan.
+ */
+export const CLAIM_STARTED_SQL = `
   SELECT user_id FROM onboardings
-  WHERE wake_at IS NOT NULL AND wake_at <= @now
-    AND (lease_owner IS NULL OR lease_expires_at < @now)
+  WHERE state <> 'policyPending' AND ${CLAIMABLE}
+  ORDER BY wake_at, user_id
+  LIMIT @limit`;
+
+/**
+ * The new claim candidates (policyPending), earliest first: they fill what the started ones left of
+ * the limit. INDEXED BY because without statistics SQLite prefers the equality on onboardings_state
+ * and would then sort every new row (a million after an import) to return a few; it also makes
+ * preparing fail loudly should the index ever go. Exported so a test can check the plan.
+ */
+export const CLAIM_NEW_SQL = `
+  SELECT user_id FROM onboardings INDEXED BY onboardings_due
+  WHERE state = 'policyPending' AND ${CLAIMABLE}
   ORDER BY wake_at, user_id
   LIMIT @limit`;
 
@@ -142,7 +161,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     loadRecord: db.prepare<[string], { ciphertext: string }>(
       'SELECT ciphertext FROM records WHERE user_id = ?',
     ),
-    claimCandidates: db.prepare<{ now: number; limit: number }, string>(CLAIM_CANDIDATES_SQL).pluck(),
+    claimStarted: db.prepare<{ now: number; limit: number }, string>(CLAIM_STARTED_SQL).pluck(),
+    claimNew: db.prepare<{ now: number; limit: number }, string>(CLAIM_NEW_SQL).pluck(),
     takeLease: db.prepare<{ userId: string; owner: string; until: number }, DbRow>(`
       UPDATE onboardings SET lease_owner = @owner, lease_expires_at = @until, version = version + 1
       WHERE user_id = @userId RETURNING ${ROW_COLUMNS}`),
@@ -241,7 +261,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   });
 
   const claimTx = db.transaction(({ now, limit, owner, leaseMs }: ClaimOptions) => {
-    const ids = q.claimCandidates.all({ now, limit: Math.max(0, Math.trunc(limit)) });
+    const n = Math.max(0, Math.trunc(limit));
+    // Started onboardings first, so a backlog of new ones cannot starve them; new ones fill the rest.
+    const started = n === 0 ? [] : q.claimStarted.all({ now, limit: n });
+    const fresh = started.length >= n ? [] : q.claimNew.all({ now, limit: n - started.length });
+    const ids = [...started, ...fresh];
     return ids.map((userId) => toRow(q.takeLease.get({ userId, owner, until: now + leaseMs })!));
   });
 

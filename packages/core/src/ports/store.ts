@@ -105,7 +105,13 @@ export interface OnboardingStore {
     items: readonly NewOnboarding[],
     options: { update?: boolean; now: number },
   ): Promise<SubmitOutcome[]>;
-  /** Take leases on up to `limit` onboardings that are due and not leased by a live worker. */
+  /**
+   * Take leases on up to `limit` onboardings that are due and not leased by a live worker. Onboardings
+   * already in progress (any state but `policyPending`) come first, earliest `wakeAt` first; new ones
+   * (`policyPending`) only fill what is left of `limit`, earliest first. New onboardings are due from
+   * their submit time, so with a large backlog, ordering by `wakeAt` alone would spend the whole
+   * Crossmint budget on first writes and never finish anyone. Rows are returned in that order.
+   */
   claimDue(options: ClaimOptions): Promise<OnboardingRow[]>;
   /** Extend the leases of onboardings this owner still works on. */
   renewLeases(userIds: readonly string[], owner: string, leaseUntil: number): Promise<void>;

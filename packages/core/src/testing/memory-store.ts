@@ -72,9 +72,16 @@ export function createMemoryStore(): OnboardingStore {
     },
 
     async claimDue({ now, limit, owner, leaseMs }: ClaimOptions) {
+      // Onboardings already in progress first, then new ones (policyPending); each earliest first.
+      const isNew = (e: Entry) => e.row.state === 'policyPending';
       const due = [...entries.values()]
         .filter((e) => e.row.wakeAt !== null && e.row.wakeAt <= now && !leasedByLiveOwner(e, now))
-        .sort((a, b) => a.row.wakeAt! - b.row.wakeAt! || (a.row.userId < b.row.userId ? -1 : 1))
+        .sort(
+          (a, b) =>
+            Number(isNew(a)) - Number(isNew(b)) ||
+            a.row.wakeAt! - b.row.wakeAt! ||
+            (a.row.userId < b.row.userId ? -1 : 1),
+        )
         .slice(0, Math.max(0, limit));
       return due.map((e) => {
         e.leaseOwner = owner;

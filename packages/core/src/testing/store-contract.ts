@@ -226,6 +226,42 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         expect(ids(claimed)).toEqual(['u1', 'u2']);
       });
 
+      it('claims onboardings in progress before new ones, new ones filling the rest of limit', async () => {
+        // New onboardings due earlier than started ones: a backlog must not starve work in progress.
+        await store.submit(
+          [
+            ...[0, 1, 2, 3, 4].map((wakeAt, i) =>
+              sampleOnboarding(sampleRecord({ userId: `new${i}` }), { wakeAt }),
+            ),
+            ...[12, 10, 11].map((wakeAt, i) =>
+              sampleOnboarding(sampleRecord({ userId: `started${i}` }), {
+                wakeAt,
+                state: 'verificationPending',
+              }),
+            ),
+          ],
+          { now: T0 },
+        );
+        const claimed = await store.claimDue({ now: 100, limit: 4, owner: 'w1', leaseMs: LEASE });
+        expect(ids(claimed)).toEqual(['started1', 'started2', 'started0', 'new0']);
+        const next = await store.claimDue({ now: 100, limit: 2, owner: 'w2', leaseMs: LEASE });
+        expect(ids(next)).toEqual(['new1', 'new2']);
+      });
+
+      it('claims new onboardings, earliest first, when nothing in progress is due', async () => {
+        await store.submit(
+          [
+            sampleOnboarding(sampleRecord({ userId: 'new0' }), { wakeAt: 5 }),
+            sampleOnboarding(sampleRecord({ userId: 'new1' }), { wakeAt: 3 }),
+            sampleOnboarding(sampleRecord({ userId: 'started' }), { wakeAt: 200, state: 'userCreated' }),
+            sampleOnboarding(sampleRecord({ userId: 'waiting' }), { wakeAt: null, state: 'userCreated' }),
+          ],
+          { now: T0 },
+        );
+        const claimed = await store.claimDue({ now: 100, limit: 4, owner: 'w1', leaseMs: LEASE });
+        expect(ids(claimed)).toEqual(['new1', 'new0']);
+      });
+
       it('never claims an onboarding whose wakeAt is null', async () => {
         await seed([null, T0, null]);
         expect(ids(await claimAll('w1', Number.MAX_SAFE_INTEGER))).toEqual(['u1']);
