@@ -115,7 +115,7 @@ export interface Handoff {
   activity(): {
     callsInFlight: number;
     driving: number;
-    /** Some onboarding is doing more than waiting for a budget token (a VirtualClock must not jump). */
+    /** Some onboarding is doing more than waiting on the clock (so a VirtualClock must not jump). */
     busy: boolean;
     commits: number;
     writesGranted: number;
@@ -124,6 +124,9 @@ export interface Handoff {
 }
 
 const PRE_TRIGGER_STATES = new Set(['policyPending', 'userCreated']);
+
+/** Waits up to this long are spent inside the task that holds the lease. */
+const SHORT_WAIT_MS = 1_000;
 
 export function createHandoff(options: HandoffOptions): Handoff {
   const clock = options.clock ?? systemClock;
@@ -143,7 +146,8 @@ export function createHandoff(options: HandoffOptions): Handoff {
   const tasks = new Map<string, Promise<void>>();
   const leases = new Map<string, number>();
   let callsInFlight = 0;
-  let budgetWaits = 0;
+  /** Onboardings whose task is only waiting on the clock (a budget token, a short backoff). */
+  let idleWaits = 0;
   let running = false;
   let stopping = false;
   let abort = newAbortController();
@@ -182,6 +186,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
     event: OnboardingEvent,
     after: OnboardingSnapshot,
     releaseLease: boolean,
+    carried: readonly TransitionNotice[] = [],
   ): { commit: CommitTransition; notice: TransitionNotice } {
     const effect = pendingEffect(after);
     const ctx = after.context;
@@ -207,7 +212,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
           ? `${ctx.lastError.kind} in ${ctx.lastError.step}: ${ctx.lastError.message}`
           : null,
         outcome: ctx.outcome,
-        journal: [notice],
+        journal: [...carried, notice],
         releaseLease,
         now: clock.now(),
       },
@@ -220,9 +225,22 @@ export function createHandoff(options: HandoffOptions): Handoff {
     let version = row.version;
     let record: InputRecord | undefined;
     let recordLoaded = false;
+    // DUE only moves a wait on to its poll and reports nothing from Crossmint: it is committed
+    // together with the poll's result (on a crash the wait is simply over again).
+    let carried: TransitionNotice[] = [];
     inspect(userId, snapshot);
     for (;;) {
       const effect = pendingEffect(snapshot);
+      const dueIn = effect.kind === 'none' ? Number.POSITIVE_INFINITY : effect.dueAt - clock.now();
+      if (!stopping && dueIn > 0 && dueIn <= SHORT_WAIT_MS) {
+        // A short wait costs less in this task than a release, a commit and a claim.
+        idleWaits++;
+        try {
+          await clock.sleep(dueIn, abort.signal);
+        } finally {
+          idleWaits--;
+        }
+      }
       if (stopping || effect.kind === 'none' || effect.dueAt > clock.now()) {
         // Not ours to do now: let the lease go so the row is claimable when it is due.
         await store.renewLeases([userId], owner, clock.now() - 1);
@@ -233,14 +251,14 @@ export function createHandoff(options: HandoffOptions): Handoff {
         event = { type: 'DUE', now: clock.now() };
       } else {
         const bucket = budgets.bucket(effect.budget);
-        budgetWaits++;
+        idleWaits++;
         try {
           await bucket.take(abort.signal);
         } catch {
           await store.renewLeases([userId], owner, clock.now() - 1);
           return;
         } finally {
-          budgetWaits--;
+          idleWaits--;
         }
         if (!recordLoaded && needsRecord(effect)) {
           record = await store.loadRecord(userId);
@@ -282,8 +300,13 @@ export function createHandoff(options: HandoffOptions): Handoff {
         return;
       }
       const nextEffect = pendingEffect(next);
-      const keep = !stopping && nextEffect.kind !== 'none' && nextEffect.dueAt <= clock.now();
-      const { commit, notice } = transitionRow(userId, version, snapshot, event, next, !keep);
+      const keep = !stopping && nextEffect.kind !== 'none' && nextEffect.dueAt - clock.now() <= SHORT_WAIT_MS;
+      const { commit, notice } = transitionRow(userId, version, snapshot, event, next, !keep, carried);
+      if (event.type === 'DUE' && keep) {
+        carried = [...carried, notice];
+        snapshot = next;
+        continue;
+      }
       const result = await committer.commit(commit);
       if (!result.committed || result.newVersion === undefined) {
         logger.warn('lease lost: another worker moved this onboarding on; result dropped', { userId });
@@ -294,6 +317,8 @@ export function createHandoff(options: HandoffOptions): Handoff {
       version = result.newVersion;
       snapshot = next;
       inspect(userId, snapshot, event);
+      for (const earlier of carried) publish(earlier);
+      carried = [];
       publish(notice);
       if (!keep) return;
     }
@@ -557,7 +582,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
     activity: () => ({
       callsInFlight,
       driving: tasks.size,
-      busy: tasks.size > budgetWaits,
+      busy: tasks.size > idleWaits,
       commits: committer.commits,
       writesGranted: budgets.write.snapshot().granted,
       readsGranted: budgets.read.snapshot().granted,

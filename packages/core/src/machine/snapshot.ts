@@ -1,4 +1,4 @@
-import { initialTransition, type SnapshotFrom, transition } from 'xstate';
+import { type AnyActorScope, createActor, type SnapshotFrom } from 'xstate';
 import type { PersistedOnboarding } from '../ports/store.js';
 import type { OnboardingContext, OnboardingInput } from './context.js';
 import type { OnboardingEvent } from './events.js';
@@ -17,14 +17,40 @@ export const TOP_LEVEL_STATES = [
 ] as const;
 export type TopLevelState = (typeof TOP_LEVEL_STATES)[number];
 
+let scope: AnyActorScope | undefined;
+
+/**
+ * One inert actor scope for every pure step. XState's `transition()` and `initialTransition()`
+ * build a fresh actor per call, which computes an initial snapshot without input; that cost (and
+ * the error it throws inside) was the engine's largest CPU item. The machine has no actions but
+ * `assign`, so the scope never executes anything.
+ */
+function inertScope(): AnyActorScope {
+  if (scope === undefined) {
+    const self = createActor(onboardingMachine, { input: { userId: 'inert', seed: 0, now: 0 } });
+    scope = {
+      self,
+      id: '',
+      sessionId: '',
+      system: self.system,
+      defer: () => {},
+      emit: () => {},
+      logger: () => {},
+      stopChild: () => {},
+      actionExecutor: () => {},
+    } as unknown as AnyActorScope;
+  }
+  return scope;
+}
+
 /** The first snapshot of a new onboarding: its first call is due at `input.now`. */
 export function startOnboarding(input: OnboardingInput): OnboardingSnapshot {
-  return initialTransition(onboardingMachine, input)[0];
+  return onboardingMachine.getInitialSnapshot(inertScope(), input);
 }
 
 /** Applies one event purely. An event the state does not accept leaves the snapshot unchanged. */
 export function applyEvent(snapshot: OnboardingSnapshot, event: OnboardingEvent): OnboardingSnapshot {
-  return transition(onboardingMachine, snapshot, event)[0];
+  return onboardingMachine.transition(snapshot, event, inertScope());
 }
 
 export function toPersisted(snapshot: OnboardingSnapshot): PersistedOnboarding {
