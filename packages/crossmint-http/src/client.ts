@@ -75,7 +75,7 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
     label: string,
     payload: string | undefined,
     signal: AbortSignal | undefined,
-    deadline: AbortSignal,
+    deadlineAt: number,
   ): Promise<{ result: Result<R, CrossmintError>; status?: number; reset?: boolean }> {
     const overdue = (): { result: Result<R, CrossmintError> } => ({
       result: err({
@@ -91,18 +91,30 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
         path: config.basePath + call.path,
         headers: payload === undefined ? readHeaders : writeHeaders,
         body: payload ?? null,
-        signal: signal === undefined ? deadline : AbortSignal.any([signal, deadline]),
+        signal: signal ?? null,
       });
     } catch (error) {
       const aborted = signal?.aborted === true;
-      if (!aborted && deadline.aborted) return overdue();
       return {
         result: err(classifyTransportError(label, error, aborted, secretsFor(call))),
         reset: !aborted && isConnectionReset(error),
       };
     }
     const { statusCode: status, headers, body } = response;
-    const read = await readBody(body, headers['content-length'], config.maxResponseBytes);
+    // Connect and headers have undici's timeouts; the body only an idle one, so a server trickling
+    // bytes is cut off here when the call's deadline comes (a timer is far cheaper per call than an
+    // AbortSignal.timeout combined with the caller's signal).
+    let overran = false;
+    const timer = setTimeout(
+      () => {
+        overran = true;
+        body.destroy(new Error('deadline'));
+      },
+      Math.max(0, deadlineAt - performance.now()),
+    );
+    const read = await readBody(body, headers['content-length'], config.maxResponseBytes).finally(() =>
+      clearTimeout(timer),
+    );
     if (status < 200 || status >= 300) {
       const error = classifyStatus({
         label,
@@ -122,7 +134,7 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
           status,
         };
       }
-      if (signal?.aborted !== true && deadline.aborted) return { ...overdue(), status };
+      if (overran) return { ...overdue(), status };
       return {
         result: err(classifyTransportError(label, read.error, signal?.aborted === true, secretsFor(call))),
         status,
@@ -152,14 +164,14 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
     const label = `${call.operation} (${call.method} ${call.path})`;
     const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
     // One deadline for the call, its transport-level retry included.
-    const deadline = AbortSignal.timeout(config.totalMs);
-    let outcome = await attempt(call, label, payload, signal, deadline);
+    const deadlineAt = started + config.totalMs;
+    let outcome = await attempt(call, label, payload, signal, deadlineAt);
     let attempts = 1;
     // The one transport-level retry: a reset before any response (typically a keep-alive socket the
     // server closed while we reused it). Every call here is idempotent, see README "Retries".
     if (outcome.reset === true && outcome.status === undefined) {
       attempts = 2;
-      outcome = await attempt(call, label, payload, signal, deadline);
+      outcome = await attempt(call, label, payload, signal, deadlineAt);
     }
     if (debug !== undefined) report(call, started, attempts, outcome);
     return outcome.result;
