@@ -50,6 +50,15 @@ type CallFacts = Pick<Call<unknown, unknown>, 'method' | 'path' | 'body'>;
 
 const same = <T>(value: T): T => value;
 
+/** How often bodies being read are checked against their call's deadline. */
+const DEADLINE_TICK_MS = 250;
+
+interface BodyWatch {
+  deadlineAt: number;
+  body: Dispatcher.ResponseData['body'];
+  overran: boolean;
+}
+
 /**
  * Builds a client after checking the target and key (throws ClientConfigError before any request).
  * The key lives only in this closure and in the request headers: it is not a property of the client.
@@ -69,6 +78,18 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
   const writeHeaders = { ...readHeaders, 'content-type': 'application/json' };
   const retryAfter = { defaultMs: config.retryAfterDefaultMs, capMs: config.retryAfterCapMs };
   let closing: Promise<void> | undefined;
+  const reading = new Set<BodyWatch>();
+  let ticker: NodeJS.Timeout | undefined;
+
+  function cutOverdueBodies(): void {
+    const now = performance.now();
+    for (const watch of reading) {
+      if (now < watch.deadlineAt) continue;
+      watch.overran = true;
+      reading.delete(watch);
+      watch.body.destroy(new Error('deadline'));
+    }
+  }
 
   async function attempt<T, R>(
     call: Call<T, R>,
@@ -102,19 +123,14 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
     }
     const { statusCode: status, headers, body } = response;
     // Connect and headers have undici's timeouts; the body only an idle one, so a server trickling
-    // bytes is cut off here when the call's deadline comes (a timer is far cheaper per call than an
-    // AbortSignal.timeout combined with the caller's signal).
-    let overran = false;
-    const timer = setTimeout(
-      () => {
-        overran = true;
-        body.destroy(new Error('deadline'));
-      },
-      Math.max(0, deadlineAt - performance.now()),
-    );
-    const read = await readBody(body, headers['content-length'], config.maxResponseBytes).finally(() =>
-      clearTimeout(timer),
-    );
+    // bytes is cut off when the call's deadline comes. One shared ticker watches every body being
+    // read: a timer per call cost more CPU than the rest of the client's own work.
+    const watch: BodyWatch = { deadlineAt, body, overran: false };
+    reading.add(watch);
+    if (ticker === undefined) ticker = setInterval(cutOverdueBodies, DEADLINE_TICK_MS).unref();
+    const read = await readBody(body, headers['content-length'], config.maxResponseBytes);
+    reading.delete(watch);
+    const overran = watch.overran;
     if (status < 200 || status >= 300) {
       const error = classifyStatus({
         label,
@@ -279,6 +295,8 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
         options,
       ),
     close: () => {
+      if (ticker !== undefined) clearInterval(ticker);
+      ticker = undefined;
       closing ??= pool.close();
       return closing;
     },
