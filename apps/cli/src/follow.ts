@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Handoff, OnboardingStatus, TransitionNotice } from '@kyc-handoff/engine';
 import { EXIT, UserError } from './errors.js';
+import type { Session } from './session.js';
 
 /** Prints each transition of one user as it happens: `from → to (event detail)`. */
 export function printTransitions(handoff: Handoff, userId: string): () => void {
@@ -18,6 +19,14 @@ export function exitCodeOf(status: OnboardingStatus | undefined): number {
   if (status.state === 'requiresData') return EXIT.requiresData;
   if (status.state === 'failed') return EXIT.failed;
   return EXIT.verified;
+}
+
+/** Runs the session until idle, prints how the user's onboarding ended, and returns the exit status. */
+export async function runToEnd(session: Session, userId: string): Promise<number> {
+  const { interrupted } = await session.run('idle');
+  const status = await session.handoff.status(userId);
+  if (status) process.stdout.write(`${describeEnd(status)}\n`);
+  return interrupted ? EXIT.interrupted : exitCodeOf(status);
 }
 
 /** One line on how an onboarding ended, and what to do about it. */

@@ -1,4 +1,4 @@
-import type { StateCounts } from '@kyc-handoff/core';
+import { type StateCounts, TOP_LEVEL_STATES } from '@kyc-handoff/core';
 
 /** States in which an onboarding needs nothing more from this run. */
 export const SETTLED_STATES = ['verified', 'rejected', 'requiresData', 'failed'] as const;
@@ -95,15 +95,7 @@ export function formatSummary(
 }
 
 export function formatCounts(counts: StateCounts): string {
-  const order = [
-    'policyPending',
-    'userCreated',
-    'verificationPending',
-    'verified',
-    'rejected',
-    'requiresData',
-    'failed',
-  ];
+  const order: readonly string[] = TOP_LEVEL_STATES;
   const states = [
     ...order,
     ...Object.keys(counts)

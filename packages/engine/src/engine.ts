@@ -8,6 +8,7 @@ import {
   type FieldIssue,
   fromPersisted,
   InputRecord,
+  type JournalEntry,
   MACHINE_VERSION,
   type NewOnboarding,
   type OnboardingEvent,
@@ -75,13 +76,8 @@ export interface HandoffOptions {
   idleSweepMs?: number;
 }
 
-export interface TransitionNotice {
-  userId: string;
-  at: number;
-  from: string;
-  event: string;
-  to: string;
-  detail?: string;
+/** A journal entry as it is committed, with the outcome it led to. */
+export interface TransitionNotice extends JournalEntry {
   outcome: 'verified' | 'rejected' | null;
 }
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { type GlobalFlags, openClient, openStore, withGlobalOptions } from '../config.js';
-import { action, EXIT, UserError } from '../errors.js';
-import { describeEnd, exitCodeOf, printTransitions, readJsonFile } from '../follow.js';
+import { action, UserError } from '../errors.js';
+import { printTransitions, readJsonFile, runToEnd } from '../follow.js';
 import { describeRefusal } from '../report.js';
 import { type RunFlags, startSession, withRunOptions } from '../session.js';
 import { withPollOption } from './import.js';
@@ -73,10 +73,7 @@ Exit status: 0 verified, 2 rejected, 3 requires data (then: kyc-handoff supply),
           if (result.status === 'unchanged')
             process.stdout.write(`${userId}: already in the store; continuing it\n`);
           printTransitions(session.handoff, userId);
-          const { interrupted } = await session.run('idle');
-          const status = await session.handoff.status(userId);
-          if (status) process.stdout.write(`${describeEnd(status)}\n`);
-          return interrupted ? EXIT.interrupted : exitCodeOf(status);
+          return await runToEnd(session, userId);
         } finally {
           await session.close();
         }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { type GlobalFlags, openClient, openStore, withGlobalOptions } from '../config.js';
-import { action, EXIT, UserError } from '../errors.js';
-import { describeEnd, exitCodeOf, printTransitions } from '../follow.js';
+import { action, UserError } from '../errors.js';
+import { printTransitions, runToEnd } from '../follow.js';
 import { type RunFlags, startSession, withRunOptions } from '../session.js';
 
 /** `kyc-handoff retry USER_ID`: an operator sends a failed onboarding back once the cause is fixed. */
@@ -30,10 +30,7 @@ Exit status as for onboard: 0 verified, 2 rejected, 3 requires data, 4 failed ag
           const retried = await session.handoff.retry(userId);
           if (!retried.ok) throw new UserError(retried.reason);
           process.stdout.write(`${userId}: retrying from ${retried.state}\n`);
-          const { interrupted } = await session.run('idle');
-          const status = await session.handoff.status(userId);
-          if (status) process.stdout.write(`${describeEnd(status)}\n`);
-          return interrupted ? EXIT.interrupted : exitCodeOf(status);
+          return await runToEnd(session, userId);
         } finally {
           await session.close();
         }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { type GlobalFlags, openClient, openStore, withGlobalOptions } from '../config.js';
-import { action, EXIT, UserError } from '../errors.js';
-import { describeEnd, exitCodeOf, printTransitions, readJsonFile } from '../follow.js';
+import { action, UserError } from '../errors.js';
+import { printTransitions, readJsonFile, runToEnd } from '../follow.js';
 import { type RunFlags, startSession, withRunOptions } from '../session.js';
 
 /** `kyc-handoff supply USER_ID FILE.json`: the data or documents Crossmint asked for, then continue. */
@@ -35,10 +35,7 @@ Exit status as for onboard: 0 verified, 2 rejected, 3 still requires data, 4 fai
           const supplied = await session.handoff.supplyData(userId, data);
           if (!supplied.ok) throw new UserError(supplied.reason);
           process.stdout.write(`${userId}: data supplied; continuing\n`);
-          const { interrupted } = await session.run('idle');
-          const status = await session.handoff.status(userId);
-          if (status) process.stdout.write(`${describeEnd(status)}\n`);
-          return interrupted ? EXIT.interrupted : exitCodeOf(status);
+          return await runToEnd(session, userId);
         } finally {
           await session.close();
         }
