@@ -5,6 +5,7 @@ import {
   type CommitTransition,
   type CrossmintPort,
   type DocumentType,
+  describeIssues,
   type FieldIssue,
   fromPersisted,
   InputRecord,
@@ -519,16 +520,12 @@ export function createHandoff(options: HandoffOptions): Handoff {
   }
 
   async function supplyData(userId: string, data: unknown): Promise<ManualResult> {
-    const parsed = SuppliedData.safeParse(data);
+    // reportInput lets describeIssues tell a missing field from a mistyped one; it never echoes values.
+    const parsed = SuppliedData.safeParse(data, { reportInput: true });
     if (!parsed.success) {
-      const issues = parseRecord({
-        userId,
-        privacyPolicyAcceptedAt: '2000-01-01T00:00:00Z',
-        ...(data as object),
-      });
-      const detail = issues.ok
-        ? 'invalid data'
-        : issues.issues.map((i) => `${i.field} ${i.reason}`).join('; ');
+      const detail = describeIssues(parsed.error)
+        .map((i) => `${i.field} ${i.reason}`)
+        .join('; ');
       return { ok: false, reason: `supplied data for ${userId} refused: ${detail}` };
     }
     const row = await store.get(userId);

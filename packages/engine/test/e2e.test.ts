@@ -65,6 +65,22 @@ describe('engine end to end (engine + crossmint-http + sandbox over loopback + S
     expect(user?.bodyHashes.upsert).toHaveLength(1);
   });
 
+  it('supplied data that does not validate is refused naming the field, never the value', async () => {
+    harness = await startHarness({}, { policy: { pollInitialMs: 1, pollMaxMs: 1 } });
+    await harness.handoff.submit(userRecord('carla', 'Incomplete'));
+    await harness.handoff.run();
+    const refused = await harness.handoff.supplyData('carla', {
+      kycData: { email: 'not-an-email-987-65-4320' },
+      documents: [{ documentType: 'id-passport', data: 42 }],
+    });
+    expect(refused.ok).toBe(false);
+    const reason = refused.ok ? '' : refused.reason;
+    expect(reason).toContain('kycData.email');
+    expect(reason).toContain('documents.0.data must be string');
+    expect(reason).not.toContain('987-65-4320');
+    expect((await harness.handoff.status('carla'))?.state).toBe('requiresData');
+  });
+
   it('a pending review is polled with a growing interval until an operator releases it', async () => {
     const clock = new VirtualClock();
     harness = await startHarness({ clock }, { clock });
