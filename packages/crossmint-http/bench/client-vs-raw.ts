@@ -5,7 +5,7 @@ import { appendFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { createCrossmintClient } from '../src/index.js';
+import { createCrossmintClient } from '@kyc-handoff/crossmint-http';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);

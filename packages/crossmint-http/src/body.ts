@@ -57,7 +57,7 @@ export function parseJson(text: string): { value: unknown } | undefined {
 }
 
 /** Destroys a body we will not read; the error it emits on destroy has nobody to tell. */
-function discard(body: Dispatcher.ResponseData['body']): void {
+export function discard(body: Dispatcher.ResponseData['body']): void {
   body.on('error', () => {});
   body.destroy();
 }
