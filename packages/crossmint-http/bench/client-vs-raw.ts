@@ -1,11 +1,12 @@
 // Client vs raw undici.request against the same local server, same run, alternating order.
+// It measures the built package (`pnpm bench` builds first), which is what users run.
 // Usage: pnpm --filter @kyc-handoff/crossmint-http bench  [env: BENCH_N, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_SERVERS]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
 import { createCrossmintClient } from '@kyc-handoff/crossmint-http';
+import { Pool } from 'undici';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
