@@ -1,5 +1,5 @@
 // Client vs raw undici.request against the same local server, same run, alternating order.
-// It measures the built package (`pnpm bench` builds first), which is what users run.
+// It measures the built package, which is what users run: the script builds it first.
 // Usage: pnpm --filter @kyc-handoff/crossmint-http bench  [env: BENCH_N, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_SERVERS]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
