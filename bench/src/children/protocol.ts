@@ -7,24 +7,29 @@ export function configOf<T>(): T {
   return JSON.parse(raw) as T;
 }
 
+/** CPU used before the work starts (loading modules, opening stores): not part of any figure. */
+let cpuAtGo: NodeJS.CpuUsage | undefined;
+
 /** Says ready, then waits for the parent's "go" line (so several contenders start together). */
 export async function readyThenGo(waitForGo: boolean): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
-  if (!waitForGo) return;
-  const lines = createInterface({ input: process.stdin });
-  await new Promise<void>((resolve) => lines.once('line', () => resolve()));
-  lines.close();
+  if (waitForGo) {
+    const lines = createInterface({ input: process.stdin });
+    await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+    lines.close();
+  }
+  cpuAtGo = process.cpuUsage();
 }
 
-/** The report line: `{ users, durationMs, maxRssKb, … }`. */
+/** The report line: `{ users, durationMs, maxRssKb, cpuMs, … }`, CPU counted from "go". */
 export function report(
   figures: { users: number; durationMs: number; startedAt: number; endedAt: number } & Record<
     string,
     unknown
   >,
 ): void {
-  const usage = process.resourceUsage();
+  const cpu = process.cpuUsage(cpuAtGo);
   process.stdout.write(
-    `${JSON.stringify({ ...figures, maxRssKb: usage.maxRSS, cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) })}\n`,
+    `${JSON.stringify({ ...figures, maxRssKb: process.resourceUsage().maxRSS, cpuMs: Math.round((cpu.user + cpu.system) / 1000) })}\n`,
   );
 }

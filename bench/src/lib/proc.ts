@@ -35,7 +35,8 @@ export interface Child {
 
 /**
  * Runs `src/children/<name>.ts` in its own Node process (tsx loaded in-process, so the pid is the
- * process that works and its maxRSS is its own), with `config` as JSON in argv. Killed after
+ * process that works and its maxRSS is its own), with `config` as JSON in argv. The packages it
+ * imports are their builds, as users run them, not their TypeScript source through tsx. Killed after
  * `timeoutMs` so a bench can never run forever.
  */
 export function startChild(
@@ -46,7 +47,6 @@ export function startChild(
   const child = spawn(
     process.execPath,
     [
-      '--conditions=source',
       '--import',
       'tsx',
       join(BENCH_DIR, 'src/children', `${name}.ts`),

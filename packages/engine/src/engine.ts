@@ -124,6 +124,12 @@ const PRE_TRIGGER_STATES = new Set(['policyPending', 'userCreated']);
 
 /** Waits up to this long are spent inside the task that holds the lease. */
 const SHORT_WAIT_MS = 1_000;
+const WOKEN = Symbol('woken');
+/** How long freed slots wait for more to free up before they are claimed anyway. */
+const CLAIM_LINGER_MS = 20;
+
+/** The longest a task goes on without committing its steps (a crash repeats at most that much). */
+const CHECKPOINT_MS = 1_000;
 
 export function createHandoff(options: HandoffOptions): Handoff {
   const clock = options.clock ?? systemClock;
@@ -143,6 +149,8 @@ export function createHandoff(options: HandoffOptions): Handoff {
   const tasks = new Map<string, Promise<void>>();
   const leases = new Map<string, number>();
   let callsInFlight = 0;
+  const claimBatch = Math.max(1, Math.floor(concurrency / 8));
+  let claimedAt = Number.NEGATIVE_INFINITY;
   /** Onboardings whose task is only waiting on the clock (a budget token, a short backoff). */
   let idleWaits = 0;
   let running = false;
@@ -176,43 +184,47 @@ export function createHandoff(options: HandoffOptions): Handoff {
     }
   }
 
-  function transitionRow(
+  function noticeOf(
     userId: string,
-    expectedVersion: number,
     before: OnboardingSnapshot,
     event: OnboardingEvent,
     after: OnboardingSnapshot,
-    releaseLease: boolean,
-    carried: readonly TransitionNotice[] = [],
-  ): { commit: CommitTransition; notice: TransitionNotice } {
-    const effect = pendingEffect(after);
-    const ctx = after.context;
-    const notice: TransitionNotice = {
+  ): TransitionNotice {
+    return {
       userId,
       at: event.now,
       from: statePath(before),
       event: event.type,
       to: statePath(after),
-      outcome: ctx.outcome,
-      ...withDetail(eventDetail(event, ctx.targets)),
+      outcome: after.context.outcome,
+      ...withDetail(eventDetail(event, after.context.targets)),
     };
+  }
+
+  /** The store write that moves a row to `after`, with a journal row per transition since. */
+  function commitOf(
+    userId: string,
+    expectedVersion: number,
+    after: OnboardingSnapshot,
+    journal: TransitionNotice[],
+    releaseLease: boolean,
+  ): CommitTransition {
+    const effect = pendingEffect(after);
+    const ctx = after.context;
     return {
-      notice,
-      commit: {
-        userId,
-        expectedVersion,
-        state: topLevelState(after),
-        snapshot: toPersisted(after),
-        wakeAt: effect.kind === 'none' ? null : effect.dueAt,
-        attempts: ctx.attempts + ctx.throttled,
-        lastError: ctx.lastError
-          ? `${ctx.lastError.kind} in ${ctx.lastError.step}: ${ctx.lastError.message}`
-          : null,
-        outcome: ctx.outcome,
-        journal: [...carried, notice],
-        releaseLease,
-        now: clock.now(),
-      },
+      userId,
+      expectedVersion,
+      state: topLevelState(after),
+      snapshot: toPersisted(after),
+      wakeAt: effect.kind === 'none' ? null : effect.dueAt,
+      attempts: ctx.attempts + ctx.throttled,
+      lastError: ctx.lastError
+        ? `${ctx.lastError.kind} in ${ctx.lastError.step}: ${ctx.lastError.message}`
+        : null,
+      outcome: ctx.outcome,
+      journal,
+      releaseLease,
+      now: clock.now(),
     };
   }
 
@@ -222,9 +234,45 @@ export function createHandoff(options: HandoffOptions): Handoff {
     let version = row.version;
     let record: InputRecord | undefined;
     let recordLoaded = false;
-    // DUE only moves a wait on to its poll and reports nothing from Crossmint: it is committed
-    // together with the poll's result (on a crash the wait is simply over again).
-    let carried: TransitionNotice[] = [];
+    // Steps not yet committed. A run of steps due at once is committed as one write (every
+    // transition still gets its journal row): a store write per step cost more CPU than the HTTP
+    // call it recorded. A crash in between only repeats calls, and a repeated call sends the same
+    // bytes; CHECKPOINT_MS bounds how much a crash can make a slow run repeat.
+    let unsaved: { event: OnboardingEvent; after: OnboardingSnapshot; notice: TransitionNotice }[] = [];
+    let savedAt = clock.now();
+
+    /** Commits the unsaved steps (or just lets the lease go); false when the lease was lost. */
+    async function save(releaseLease: boolean): Promise<boolean> {
+      if (unsaved.length === 0) {
+        if (releaseLease) await store.renewLeases([userId], owner, clock.now() - 1);
+        return true;
+      }
+      const steps = unsaved;
+      unsaved = [];
+      const result = await committer.commit(
+        commitOf(
+          userId,
+          version,
+          snapshot,
+          steps.map((s) => s.notice),
+          releaseLease,
+        ),
+      );
+      if (!result.committed || result.newVersion === undefined) {
+        logger.warn('lease lost: another worker moved this onboarding on; result dropped', { userId });
+        return false;
+      }
+      // A commit keeps the stored lease expiry as it was: `leases` tracks that expiry, and only a
+      // renewal moves it (treating a commit as a renewal once let leases lapse mid-call).
+      version = result.newVersion;
+      savedAt = clock.now();
+      for (const step of steps) {
+        inspect(userId, step.after, step.event);
+        publish(step.notice);
+      }
+      return true;
+    }
+
     inspect(userId, snapshot);
     for (;;) {
       const effect = pendingEffect(snapshot);
@@ -240,7 +288,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
       }
       if (stopping || effect.kind === 'none' || effect.dueAt > clock.now()) {
         // Not ours to do now: let the lease go so the row is claimable when it is due.
-        await store.renewLeases([userId], owner, clock.now() - 1);
+        await save(true);
         return;
       }
       let event: OnboardingEvent;
@@ -252,7 +300,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
         try {
           await bucket.take(abort.signal);
         } catch {
-          await store.renewLeases([userId], owner, clock.now() - 1);
+          await save(true);
           return;
         } finally {
           idleWaits--;
@@ -276,7 +324,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
         }
         if (abort.signal.aborted) {
           // Cut off by a hard stop: the call may or may not have landed; its repeat is identical.
-          await store.renewLeases([userId], owner, clock.now() - 1);
+          await save(true);
           return;
         }
         if (event.type === 'STEP_FAILED' && event.error.kind === 'rate-limited') {
@@ -293,31 +341,15 @@ export function createHandoff(options: HandoffOptions): Handoff {
           state: statePath(snapshot),
           event: event.type,
         });
-        await store.renewLeases([userId], owner, clock.now() - 1);
+        await save(true);
         return;
       }
+      unsaved.push({ event, after: next, notice: noticeOf(userId, snapshot, event, next) });
+      snapshot = next;
       const nextEffect = pendingEffect(next);
       const keep = !stopping && nextEffect.kind !== 'none' && nextEffect.dueAt - clock.now() <= SHORT_WAIT_MS;
-      const { commit, notice } = transitionRow(userId, version, snapshot, event, next, !keep, carried);
-      if (event.type === 'DUE' && keep) {
-        carried = [...carried, notice];
-        snapshot = next;
-        continue;
-      }
-      const result = await committer.commit(commit);
-      if (!result.committed || result.newVersion === undefined) {
-        logger.warn('lease lost: another worker moved this onboarding on; result dropped', { userId });
-        return;
-      }
-      // A commit keeps the stored lease expiry as it was: `leases` tracks that expiry, and only a
-      // renewal moves it (treating a commit as a renewal once let leases lapse mid-call).
-      version = result.newVersion;
-      snapshot = next;
-      inspect(userId, snapshot, event);
-      for (const earlier of carried) publish(earlier);
-      carried = [];
-      publish(notice);
-      if (!keep) return;
+      if (keep && clock.now() - savedAt < CHECKPOINT_MS) continue;
+      if (!(await save(!keep)) || !keep) return;
     }
   }
 
@@ -358,22 +390,28 @@ export function createHandoff(options: HandoffOptions): Handoff {
   async function waitForWork(ms: number) {
     const cancel = new AbortController();
     await Promise.race([signal.wait(), clock.sleep(ms, cancel.signal)]);
-    cancel.abort();
+    // A reason of our own: abort() without one builds a DOMException with a stack on every wait.
+    cancel.abort(WOKEN);
   }
 
   /** One round of the loop: claim what is due, then wait for work. True when the run is over. */
   async function step(runOptions: RunOptions): Promise<boolean> {
     const free = concurrency - tasks.size;
-    if (free > 0) {
-      const rows = await store.claimDue({ now: clock.now(), limit: free, owner, leaseMs });
+    // Slots freed one at a time are claimed a few together: a claim is a write transaction, and
+    // one per finished onboarding cost more than the onboarding's own commit.
+    const lingering =
+      free > 0 && free < claimBatch && tasks.size > 0 && clock.now() - claimedAt < CLAIM_LINGER_MS;
+    if (free > 0 && !lingering) {
+      claimedAt = clock.now();
+      const rows = await store.claimDue({ now: claimedAt, limit: free, owner, leaseMs });
       for (const row of rows) {
         if (!tasks.has(row.userId)) startTask(row);
       }
       if (rows.length === free) return false;
     }
     if (tasks.size === 0 && (await finished(runOptions.until))) return true;
-    const next = tasks.size >= concurrency ? null : await store.nextWakeAt();
-    let waitMs = next === null ? idleSweepMs : Math.max(0, next - clock.now());
+    const next = lingering || tasks.size >= concurrency ? null : await store.nextWakeAt();
+    let waitMs = lingering ? CLAIM_LINGER_MS : next === null ? idleSweepMs : Math.max(0, next - clock.now());
     if (tasks.size > 0) waitMs = Math.min(waitMs, leaseMs / 3);
     if (waitMs > 0) await waitForWork(waitMs);
     else await new Promise((resolve) => setImmediate(resolve));
@@ -510,8 +548,8 @@ export function createHandoff(options: HandoffOptions): Handoff {
     }
     const before = fromPersisted(row.snapshot);
     const after = applyEvent(before, event);
-    const { commit, notice } = transitionRow(userId, row.version, before, event, after, true);
-    const [result] = await store.commit([commit]);
+    const notice = noticeOf(userId, before, event, after);
+    const [result] = await store.commit([commitOf(userId, row.version, after, [notice], true)]);
     if (!result?.committed) return { ok: false, reason: `user ${userId} changed meanwhile; try again` };
     inspect(userId, after, event);
     publish(notice);
