@@ -136,14 +136,15 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
     let attempts = 1;
     for (; ; attempts++) {
       try {
-        response = await pool.request({
-          origin: config.origin,
+        // Only what the call sets: the Pool knows its origin, and a GET has no body.
+        const request: Dispatcher.RequestOptions = {
           method: call.method,
           path: config.basePath + call.path,
           headers: payload === undefined ? readHeaders : writeHeaders,
-          body: payload ?? null,
-          signal: signal ?? null,
-        });
+        };
+        if (payload !== undefined) request.body = payload;
+        if (signal !== undefined) request.signal = signal;
+        response = await pool.request(request);
         break;
       } catch (error) {
         const aborted = signal?.aborted === true;
