@@ -46,12 +46,7 @@ export function startChild(
 ): Child {
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(BENCH_DIR, 'src/children', `${name}.ts`),
-      JSON.stringify(config),
-    ],
+    ['--import', 'tsx', join(BENCH_DIR, 'src/children', `${name}.ts`), JSON.stringify(config)],
     {
       cwd: BENCH_DIR,
       env: { ...process.env, ...options.env },
