@@ -124,12 +124,12 @@ const PRE_TRIGGER_STATES = new Set(['policyPending', 'userCreated']);
 
 /** Waits up to this long are spent inside the task that holds the lease. */
 const SHORT_WAIT_MS = 1_000;
-const WOKEN = Symbol('woken');
-/** How long freed slots wait for more to free up before they are claimed anyway. */
-const CLAIM_LINGER_MS = 20;
-
 /** The longest a task goes on without committing its steps (a crash repeats at most that much). */
 const CHECKPOINT_MS = 1_000;
+/** How long freed slots wait for more to free up before they are claimed anyway. */
+const CLAIM_LINGER_MS = 20;
+/** The abort reason of the run loop's own wake-ups. */
+const WOKEN = Symbol('woken');
 
 export function createHandoff(options: HandoffOptions): Handoff {
   const clock = options.clock ?? systemClock;
