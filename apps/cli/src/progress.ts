@@ -109,6 +109,9 @@ export function startProgress(handoff: Handoff, options: ProgressOptions): { sto
   timer = setInterval(() => void tick(), tty ? 250 : (options.plainEveryMs ?? 5_000));
   timer.unref();
   if (tty) void tick();
+  // The rate counts from now: without this baseline a plain first line, written after 5 s, showed
+  // 0.0 users/s however many had finished by then.
+  else void sample().catch(() => {});
 
   return {
     async stop() {
