@@ -2,6 +2,7 @@ import type { OnboardingPolicy, OnboardingStore, ProductType } from '@kyc-handof
 import type { CrossmintClient } from '@kyc-handoff/crossmint-http';
 import { createHandoff, type Handoff, type Logger, type TransitionNotice } from '@kyc-handoff/engine';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type GlobalFlags, openClient, openStore } from './config.js';
 import { UserError } from './errors.js';
 import { type AttachedInspector, attachInspector } from './inspect.js';
 
@@ -110,6 +111,20 @@ export interface SessionOptions {
   policy?: Partial<OnboardingPolicy>;
   precheck?: boolean;
   idleSweepMs?: number;
+}
+
+/**
+ * The client (its key checked first), the store, and a session over them, from a command's flags:
+ * what every command that drives onboardings against Crossmint opens (the demo brings its sandbox).
+ */
+export async function openSession(
+  flags: GlobalFlags & RunFlags,
+  command: Command,
+  options: Omit<SessionOptions, 'crossmint' | 'store' | 'flags'> = {},
+): Promise<Session> {
+  const crossmint = openClient(flags, command);
+  const store = await openStore(flags);
+  return startSession({ crossmint, store, flags, ...options });
 }
 
 export async function startSession(options: SessionOptions): Promise<Session> {

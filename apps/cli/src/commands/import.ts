@@ -2,20 +2,13 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Command, Option } from 'commander';
-import {
-  describeStore,
-  type GlobalFlags,
-  openClient,
-  openStore,
-  parseStoreSpec,
-  withGlobalOptions,
-} from '../config.js';
+import { describeStore, type GlobalFlags, parseStoreSpec, withGlobalOptions } from '../config.js';
 import { action, EXIT, UserError } from '../errors.js';
 import { csvRecords } from '../input/csv.js';
 import { ndjsonRecords } from '../input/ndjson.js';
 import { importAndRun } from '../pipeline.js';
 import { Reporter } from '../report.js';
-import { nonNegativeInt, type RunFlags, startSession, withRunOptions } from '../session.js';
+import { nonNegativeInt, openSession, type RunFlags, withRunOptions } from '../session.js';
 
 interface ImportFlags extends GlobalFlags, RunFlags {
   format?: 'csv' | 'ndjson';
@@ -73,12 +66,7 @@ Exit status: 0 when the run completed (whatever the outcomes), 1 on a fatal prob
             throw new UserError(`cannot read ${file}: no such file or no permission`);
           });
         }
-        const crossmint = openClient(flags, cmd);
-        const store = await openStore(flags);
-        const session = await startSession({
-          crossmint,
-          store,
-          flags,
+        const session = await openSession(flags, cmd, {
           precheck: flags.precheck,
           ...(flags.pollMs !== undefined && { policy: { pollInitialMs: flags.pollMs } }),
         });

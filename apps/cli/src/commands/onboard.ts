@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { type GlobalFlags, openClient, openStore, withGlobalOptions } from '../config.js';
+import { type GlobalFlags, withGlobalOptions } from '../config.js';
 import { action, UserError } from '../errors.js';
 import { printTransitions, readJsonFile, runToEnd } from '../follow.js';
 import { describeRefusal } from '../report.js';
-import { type RunFlags, startSession, withRunOptions } from '../session.js';
+import { openSession, type RunFlags, withRunOptions } from '../session.js';
 import { withPollOption } from './import.js';
 
 interface OnboardFlags extends GlobalFlags, RunFlags {
@@ -35,12 +35,7 @@ Exit status: 0 verified, 2 rejected, 3 requires data (then: kyc-handoff supply),
     .action(
       action(async (file: string, flags: OnboardFlags, cmd: Command) => {
         const record = await readJsonFile(file);
-        const crossmint = openClient(flags, cmd);
-        const store = await openStore(flags);
-        const session = await startSession({
-          crossmint,
-          store,
-          flags,
+        const session = await openSession(flags, cmd, {
           precheck: flags.precheck,
           ...(flags.pollMs !== undefined && { policy: { pollInitialMs: flags.pollMs } }),
         });

@@ -1,15 +1,8 @@
 import { Command } from 'commander';
-import {
-  describeStore,
-  type GlobalFlags,
-  openClient,
-  openStore,
-  parseStoreSpec,
-  withGlobalOptions,
-} from '../config.js';
+import { describeStore, type GlobalFlags, parseStoreSpec, withGlobalOptions } from '../config.js';
 import { action, EXIT } from '../errors.js';
 import { startProgress } from '../progress.js';
-import { type RunFlags, startSession, withRunOptions } from '../session.js';
+import { openSession, type RunFlags, withRunOptions } from '../session.js';
 import { formatCounts } from '../summary.js';
 
 /** `kyc-handoff resume`: continue every onboarding of the store until none has anything to do. */
@@ -29,9 +22,7 @@ Exit status: 0 when nothing is left to do, 1 on a fatal problem, 130 when interr
     )
     .action(
       action(async (flags: GlobalFlags & RunFlags, cmd: Command) => {
-        const crossmint = openClient(flags, cmd);
-        const store = await openStore(flags);
-        const session = await startSession({ crossmint, store, flags });
+        const session = await openSession(flags, cmd);
         try {
           const progress = startProgress(session.handoff, {
             until: 'idle',

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { type GlobalFlags, openClient, openStore, withGlobalOptions } from '../config.js';
+import { type GlobalFlags, withGlobalOptions } from '../config.js';
 import { action, UserError } from '../errors.js';
 import { printTransitions, runToEnd } from '../follow.js';
-import { type RunFlags, startSession, withRunOptions } from '../session.js';
+import { openSession, type RunFlags, withRunOptions } from '../session.js';
 
 /** `kyc-handoff retry USER_ID`: an operator sends a failed onboarding back once the cause is fixed. */
 export function retryCommand(): Command {
@@ -22,9 +22,7 @@ Exit status as for onboard: 0 verified, 2 rejected, 3 requires data, 4 failed ag
     )
     .action(
       action(async (userId: string, flags: GlobalFlags & RunFlags, cmd: Command) => {
-        const crossmint = openClient(flags, cmd);
-        const store = await openStore(flags);
-        const session = await startSession({ crossmint, store, flags });
+        const session = await openSession(flags, cmd);
         try {
           printTransitions(session.handoff, userId);
           const retried = await session.handoff.retry(userId);

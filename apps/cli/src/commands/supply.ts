@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { type GlobalFlags, openClient, openStore, withGlobalOptions } from '../config.js';
+import { type GlobalFlags, withGlobalOptions } from '../config.js';
 import { action, UserError } from '../errors.js';
 import { printTransitions, readJsonFile, runToEnd } from '../follow.js';
-import { type RunFlags, startSession, withRunOptions } from '../session.js';
+import { openSession, type RunFlags, withRunOptions } from '../session.js';
 
 /** `kyc-handoff supply USER_ID FILE.json`: the data or documents Crossmint asked for, then continue. */
 export function supplyCommand(): Command {
@@ -27,9 +27,7 @@ Exit status as for onboard: 0 verified, 2 rejected, 3 still requires data, 4 fai
     .action(
       action(async (userId: string, file: string, flags: GlobalFlags & RunFlags, cmd: Command) => {
         const data = await readJsonFile(file);
-        const crossmint = openClient(flags, cmd);
-        const store = await openStore(flags);
-        const session = await startSession({ crossmint, store, flags });
+        const session = await openSession(flags, cmd);
         try {
           printTransitions(session.handoff, userId);
           const supplied = await session.handoff.supplyData(userId, data);

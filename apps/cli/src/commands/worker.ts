@@ -1,15 +1,8 @@
 import { Command } from 'commander';
-import {
-  describeStore,
-  type GlobalFlags,
-  openClient,
-  openStore,
-  parseStoreSpec,
-  withGlobalOptions,
-} from '../config.js';
+import { describeStore, type GlobalFlags, parseStoreSpec, withGlobalOptions } from '../config.js';
 import { action } from '../errors.js';
 import { startProgress } from '../progress.js';
-import { type RunFlags, startSession, withRunOptions } from '../session.js';
+import { openSession, type RunFlags, withRunOptions } from '../session.js';
 import { formatCounts } from '../summary.js';
 
 /** `kyc-handoff worker`: drive onboardings until SIGINT/SIGTERM; run several on one PostgreSQL store. */
@@ -30,9 +23,7 @@ Exit status: 0 after a graceful stop (SIGINT/SIGTERM), 1 on a fatal problem, 130
     )
     .action(
       action(async (flags: GlobalFlags & RunFlags, cmd: Command) => {
-        const crossmint = openClient(flags, cmd);
-        const store = await openStore(flags);
-        const session = await startSession({ crossmint, store, flags });
+        const session = await openSession(flags, cmd);
         const label = describeStore(parseStoreSpec(flags.store));
         try {
           process.stderr.write(
