@@ -30,16 +30,6 @@ export function eligibility(offramp: VerificationStatus): ProductEligibility[] {
   return [{ type: 'onramp', status: 'pending-review' }, entry];
 }
 
-const ERROR_KINDS: CrossmintErrorKind[] = [
-  'rate-limited',
-  'transient',
-  'invalid-data',
-  'unauthorized',
-  'not-enabled',
-  'not-found',
-  'unexpected-response',
-];
-
 export const failureOf = (kind: CrossmintErrorKind): OnboardingEvent =>
   kind === 'rate-limited'
     ? {
@@ -68,7 +58,6 @@ const RETRYABLE_BY_STATE: Record<string, CrossmintErrorKind> = {
   'userCreated.triggering': 'transient',
   'verificationPending.checking': 'unexpected-response',
 };
-export const ALL_ERROR_KINDS = ERROR_KINDS;
 
 /**
  * Failures offered in a call state. A fresh step gets every kind; a step that already waited once
