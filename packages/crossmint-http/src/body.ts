@@ -5,8 +5,10 @@ export type ReadBody =
   | { ok: false; reason: 'too-large' | 'interrupted'; error?: unknown };
 
 /**
- * Reads a response body up to `limit` bytes. Always leaves the body consumed or destroyed, so that
- * undici can hand the socket to the next request (consumed) or drop it (destroyed).
+ * Reads a response body up to `limit` bytes when its Content-Length does not settle the matter (absent,
+ * repeated, or over the limit); the client reads a body of a declared length within the limit itself,
+ * without this extra await. Always leaves the body consumed or destroyed, so that undici can hand the
+ * socket to the next request (consumed) or drop it (destroyed).
  */
 export async function readBody(
   body: Dispatcher.ResponseData['body'],
@@ -17,15 +19,6 @@ export async function readBody(
   if (declared > limit) {
     discard(body);
     return { ok: false, reason: 'too-large' };
-  }
-  if (declared >= 0) {
-    // Fast path: undici frames the body by Content-Length, so it cannot grow past what was declared.
-    try {
-      return { ok: true, text: await body.text() };
-    } catch (error) {
-      discard(body);
-      return { ok: false, reason: 'interrupted', error };
-    }
   }
   const chunks: Buffer[] = [];
   let size = 0;

@@ -163,7 +163,8 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
     const watch = watchBody(body, deadlineAt);
     const contentLength = headers['content-length'];
     let read: ReadBody;
-    if (typeof contentLength === 'string' && Number(contentLength) <= config.maxResponseBytes) {
+    const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
+    if (declared >= 0 && declared <= config.maxResponseBytes) {
       // The common case, inlined: undici frames the body by its length, so it cannot grow.
       try {
         read = { ok: true, text: await body.text() };
