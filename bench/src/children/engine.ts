@@ -7,7 +7,8 @@ import { createHandoff } from '@kyc-handoff/engine';
 import { openPostgresStore } from '@kyc-handoff/store-postgres';
 import { openSqliteStore } from '@kyc-handoff/store-sqlite';
 import { benchRecord } from '../lib/records.js';
-import { configOf, readyThenGo, report } from './protocol.js';
+import { configOf, cpuMsSinceGo, readyThenGo, report } from './protocol.js';
+import { replayPort } from './replay-port.js';
 
 export interface EngineChildConfig {
   store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; connectionString: string; schema: string };
@@ -27,6 +28,11 @@ export interface EngineChildConfig {
   waitForGo?: boolean;
   /** Engine warnings and errors to stderr. */
   debug?: boolean;
+  /**
+   * Answer every call with the sandbox's answers for one user captured before "go", with no HTTP:
+   * what the engine's own work costs.
+   */
+  replay?: boolean;
 }
 
 const config = configOf<EngineChildConfig>();
@@ -51,7 +57,7 @@ const crossmint = createCrossmintClient(
   },
 );
 const handoff = createHandoff({
-  crossmint,
+  crossmint: config.replay ? await replayPort(crossmint, config.submit?.prefix ?? 'replay') : crossmint,
   store,
   budgets: config.budgets,
   concurrency: config.concurrency,
@@ -70,6 +76,7 @@ if (config.debug) {
 const startedAt = Date.now();
 const started = performance.now();
 let submitMs = 0;
+let submitCpuMs = 0;
 let submitted = 0;
 if (config.submit) {
   const { prefix, from, count, rejectedEvery = 0 } = config.submit;
@@ -81,6 +88,7 @@ if (config.submit) {
     submitted += results.filter((r) => r.status !== 'invalid').length;
   }
   submitMs = performance.now() - started;
+  submitCpuMs = cpuMsSinceGo();
 }
 if (config.run) {
   if (config.stopAfterMs !== undefined) {
@@ -102,6 +110,7 @@ report({
   users: submitted,
   durationMs,
   submitMs,
+  submitCpuMs,
   startedAt,
   endedAt,
   counts,

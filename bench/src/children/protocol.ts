@@ -21,6 +21,12 @@ export async function readyThenGo(waitForGo: boolean): Promise<void> {
   cpuAtGo = process.cpuUsage();
 }
 
+/** CPU (user + system, every thread) spent since "go", in ms. */
+export function cpuMsSinceGo(): number {
+  const cpu = process.cpuUsage(cpuAtGo);
+  return Math.round((cpu.user + cpu.system) / 1000);
+}
+
 /** The report line: `{ users, durationMs, maxRssKb, cpuMs, … }`, CPU counted from "go". */
 export function report(
   figures: { users: number; durationMs: number; startedAt: number; endedAt: number } & Record<
@@ -28,8 +34,7 @@ export function report(
     unknown
   >,
 ): void {
-  const cpu = process.cpuUsage(cpuAtGo);
   process.stdout.write(
-    `${JSON.stringify({ ...figures, maxRssKb: process.resourceUsage().maxRSS, cpuMs: Math.round((cpu.user + cpu.system) / 1000) })}\n`,
+    `${JSON.stringify({ ...figures, maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMsSinceGo() })}\n`,
   );
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { CLI, requireCli } from './proc.js';
@@ -30,6 +31,8 @@ export interface SandboxProcess {
   url: string;
   baseUrl: string;
   pid: number;
+  /** CPU the sandbox process has used so far (user + system), in ms; undefined where /proc is missing. */
+  cpuMs(): number | undefined;
   stats(): Promise<SandboxStatsView>;
   user(apiKey: string, locator: string): Promise<UserWrites | undefined>;
   reset(): Promise<void>;
@@ -88,6 +91,7 @@ export async function startSandbox(flags: SandboxFlags): Promise<SandboxProcess>
     url,
     baseUrl: `${url}/api`,
     pid: child.pid!,
+    cpuMs: () => processCpuMs(child.pid!),
     stats: async () => (await admin(url, 'GET', 'stats')).json as SandboxStatsView,
     user: async (apiKey, locator) => {
       const res = await admin(
@@ -113,6 +117,18 @@ export async function startSandbox(flags: SandboxFlags): Promise<SandboxProcess>
       clearTimeout(timer);
     },
   };
+}
+
+/** Linux only: utime + stime of /proc/PID/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux). */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes the sandbox saw, summed over all write routes, by status class. */

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseKeyring } from '@kyc-handoff/core/crypto';
 import { openSqliteStore } from '@kyc-handoff/store-sqlite';
@@ -29,6 +30,18 @@ export interface ThroughputResult {
   sqliteRatio: number;
   /** Every engine contender drove every user to a terminal state. */
   allTerminal: boolean;
+  /** CPU ms per user: raw (mean of both runs), the sandbox serving raw, the engine with no HTTP. */
+  cpu?: { raw: number; sandbox: number; engineWithoutHttp: number };
+  /**
+   * Share of all cores raw and the sandbox kept busy together. Near 1, the box is CPU-bound and
+   * `cpuCeilingRatio` applies.
+   */
+  rawCoreUse?: number;
+  /**
+   * The best ratio a CPU-bound box allows an engine that spends raw's CPU on HTTP plus its own work
+   * without HTTP: (raw + sandbox) / (raw + engineWithoutHttp + sandbox), per user.
+   */
+  cpuCeilingRatio?: number;
 }
 
 const CONCURRENCY = 64;
@@ -70,8 +83,10 @@ export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }
     policy: FAST_POLICY,
     idleSweepMs: 100,
   });
+  const sandboxCpuMsPerUser: number[] = [];
   const raw = async (label: string) => {
     await sandbox.reset();
+    const sandboxCpuBefore = sandbox.cpuMs();
     const { reports } = await runTogether(
       [
         {
@@ -87,6 +102,10 @@ export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }
       ],
       timeoutMs,
     );
+    const sandboxCpuAfter = sandbox.cpuMs();
+    if (sandboxCpuBefore !== undefined && sandboxCpuAfter !== undefined) {
+      sandboxCpuMsPerUser.push((sandboxCpuAfter - sandboxCpuBefore) / users);
+    }
     return fig(label, reports[0]!);
   };
   try {
@@ -113,6 +132,23 @@ export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }
     // The SQLite file is inspected once more from outside, as the check a user would make.
     const store = openSqliteStore({ path: dbPath, keyring: parseKeyring(ENCRYPTION_KEY) });
     await store.close();
+
+    // The same engine and store answered without HTTP: what the engine's own work costs per user.
+    const { reports: replayed } = await runTogether(
+      [
+        {
+          name: 'engine',
+          config: {
+            ...engineBase({ kind: 'sqlite', path: join(tmp.dir, 'replay.db') }),
+            replay: true,
+            submit: { prefix: 'replay', from: 0, count: users },
+          },
+        },
+      ],
+      timeoutMs,
+    );
+    const withoutHttp = fig('engine-sqlite-no-http', replayed[0]!, terminalOfCounts(replayed[0]!.counts));
+    if (withoutHttp.terminal !== users) allTerminal = false;
 
     if (pgAvailable()) {
       for (const workers of ctx.pgWorkers ?? [1, 2]) {
@@ -153,7 +189,20 @@ export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }
 
     const rawAfter = await raw('raw-after');
     const rawMean = (rawBefore.usersPerSec + rawAfter.usersPerSec) / 2;
-    for (const c of contenders) c.ratioToRaw = round(c.usersPerSec / rawMean, 3);
+    for (const c of contenders) {
+      if (c !== withoutHttp) c.ratioToRaw = round(c.usersPerSec / rawMean, 3);
+    }
+    const rawCpu = mean([rawBefore.cpuMsPerUser, rawAfter.cpuMsPerUser]);
+    const sandboxCpu = mean(sandboxCpuMsPerUser);
+    const ownCpu = withoutHttp.cpuMsPerUser;
+    const cpuFigures =
+      rawCpu !== undefined && sandboxCpu !== undefined && ownCpu !== undefined
+        ? {
+            cpu: { raw: round(rawCpu, 3), sandbox: round(sandboxCpu, 3), engineWithoutHttp: ownCpu },
+            rawCoreUse: round(((rawCpu + sandboxCpu) * rawMean) / 1000 / cpus().length, 2),
+            cpuCeilingRatio: round((rawCpu + sandboxCpu) / (rawCpu + ownCpu + sandboxCpu), 3),
+          }
+        : {};
     return {
       users,
       concurrency: CONCURRENCY,
@@ -161,6 +210,7 @@ export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }
       rawMeanUsersPerSec: round(rawMean),
       sqliteRatio: round(sqlite.usersPerSec / rawMean, 3),
       allTerminal,
+      ...cpuFigures,
     };
   } finally {
     await sandbox.close();
@@ -177,6 +227,11 @@ export function pgWallMs(schema: string, reports: { startedAt: number }[], fallb
   const last = Number(psql(`SELECT MAX(updated_at) FROM ${schema}.onboardings`).trim());
   const first = Math.min(...reports.map((r) => r.startedAt));
   return Number.isFinite(last) && last > first ? last - first : fallback;
+}
+
+function mean(values: readonly (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length;
 }
 
 export function terminalOfCounts(counts: unknown): number {
