@@ -27,6 +27,17 @@ describe('record cipher', () => {
     expect(cipher.encrypt(secret)).not.toBe(cipher.encrypt(secret));
   });
 
+  it('never repeats an IV, also across the refills of its pool of random bytes', () => {
+    const cipher = createRecordCipher(parseKeyring(key()));
+    const ivs = Array.from({ length: 5_000 }, (_, i) => {
+      const sealed = cipher.encrypt(`${secret}${i}`, `user-${i}`);
+      expect(cipher.decrypt(sealed, `user-${i}`)).toBe(`${secret}${i}`);
+      return sealed.split('.')[2]!;
+    });
+    expect(new Set(ivs).size).toBe(ivs.length);
+    for (const iv of ivs) expect(Buffer.from(iv, 'base64url')).toHaveLength(12);
+  });
+
   it('detects tampering with the IV, tag or ciphertext', () => {
     const cipher = createRecordCipher(parseKeyring(key()));
     const sealed = cipher.encrypt(secret);

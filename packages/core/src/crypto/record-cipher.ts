@@ -3,7 +3,7 @@ import {
   createDecipheriv,
   createHmac,
   hkdfSync,
-  randomBytes,
+  randomFillSync,
   timingSafeEqual,
 } from 'node:crypto';
 import { ENCRYPTION_KEY_ENV, type Keyring } from './keyring.js';
@@ -11,6 +11,8 @@ import { ENCRYPTION_KEY_ENV, type Keyring } from './keyring.js';
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** IVs drawn from the CSPRNG per refill: one draw per IV cost more than the encryption itself. */
+const IVS_PER_REFILL = 1024;
 
 export type RecordCipherErrorKind = 'malformed' | 'unknown-key' | 'authentication-failed';
 
@@ -70,6 +72,18 @@ export function createRecordCipher(keyring: Keyring): RecordCipher {
     const key = macKey(id);
     return key === undefined ? undefined : createHmac('sha256', key).update(text, 'utf8').digest('base64url');
   };
+  // Every IV is still 12 fresh random bytes used once; they are only drawn in bulk.
+  const ivPool = Buffer.alloc(IV_BYTES * IVS_PER_REFILL);
+  let ivOffset = ivPool.length;
+  const nextIv = (): Buffer => {
+    if (ivOffset === ivPool.length) {
+      randomFillSync(ivPool);
+      ivOffset = 0;
+    }
+    const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
+    ivOffset += IV_BYTES;
+    return iv;
+  };
   const aad = (keyId: string, associatedData: string | undefined) =>
     Buffer.from(`${VERSION}.${keyId}.${associatedData ?? ''}`, 'utf8');
 
@@ -91,7 +105,7 @@ export function createRecordCipher(keyring: Keyring): RecordCipher {
     encrypt(plaintext, associatedData) {
       const keyId = keyring.currentId;
       const key = keyring.keyFor(keyId)!;
-      const iv = randomBytes(IV_BYTES);
+      const iv = nextIv();
       const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(aad(keyId, associatedData));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
