@@ -442,6 +442,25 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         ]);
       });
 
+      it('a checkpoint of many steps keeps every journal entry, in order, for each onboarding', async () => {
+        await seed([T0, T0]);
+        const rows = await claimAll('w1');
+        const steps = (userId: string) =>
+          Array.from({ length: 37 }, (_, n) =>
+            entry(userId, T0 + n, `E${n}`, n % 3 === 0 ? `d${n}` : undefined),
+          );
+        const results = await store.commit(
+          rows.map((row) => transition(row, { journal: steps(row.userId) })),
+        );
+        expect(results.map((r) => r.committed)).toEqual([true, true]);
+        for (const row of rows) {
+          expect(await store.journal(row.userId)).toEqual(steps(row.userId));
+          expect((await store.get(row.userId))?.version).toBe(
+            results.find((r) => r.userId === row.userId)?.newVersion,
+          );
+        }
+      });
+
       it('releaseLease: true frees the lease for any worker', async () => {
         await seed([T0]);
         const [row] = await claimAll('w1', T0);
