@@ -119,6 +119,18 @@ export function peakRssKb(pid: number): number | undefined {
   }
 }
 
+/** Linux only: utime + stime of /proc/PID/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux). */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the built CLI to the end; returns its exit code, output, duration and peak RSS (polled). */
 export async function runCli(
   args: string[],

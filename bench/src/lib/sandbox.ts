@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
-import { CLI, requireCli } from './proc.js';
+import { CLI, processCpuMs, requireCli } from './proc.js';
 
 export interface SandboxFlags {
   writesPerMin?: number;
@@ -117,18 +116,6 @@ export async function startSandbox(flags: SandboxFlags): Promise<SandboxProcess>
       clearTimeout(timer);
     },
   };
-}
-
-/** Linux only: utime + stime of /proc/PID/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux). */
-function processCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Writes the sandbox saw, summed over all write routes, by status class. */
