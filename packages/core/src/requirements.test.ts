@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isComplete, type RequirementsSubject, regionOf, requirementsFor } from './requirements.js';
-import type { DocumentType } from './schemas/api.js';
+import type { DocumentType, DueDiligence } from './schemas/api.js';
+import { sampleEuRecord } from './testing/fixtures.js';
 
 // The region table of docs "What each region must provide (for on/offramp)", one row at a time.
 // Each subject starts complete for its region and changes only what the row is about.
@@ -10,6 +11,12 @@ const HISTORY = {
   livenessVerificationTimestamp: '2026-01-01T00:00:00.000Z',
 };
 const DUE_DILIGENCE = { estimatedYearlyIncome: 'income-50k-100k' };
+/** "So an EU, UK or LATAM resident's due diligence is complete with employmentStatus, sourceOfFunds and industry alone." */
+const WITHOUT_INCOME: DueDiligence = {
+  employmentStatus: 'full-time',
+  sourceOfFunds: 'salary-disbursement',
+  industry: 'financial-institution',
+};
 const docs = (...types: DocumentType[]) => types.map((documentType) => ({ documentType }));
 
 /** A US resident of `state` with an SSN, a phone number and verification history: nothing missing. */
@@ -107,7 +114,7 @@ describe('requirementsFor: US residents (offramp)', () => {
   it.each(['FL', 'NY'])(
     'a resident of %s who sends dueDiligence without estimatedYearlyIncome misses due-diligence',
     (state) => {
-      const subject = usResident(state, { dueDiligence: {} });
+      const subject = usResident(state, { dueDiligence: WITHOUT_INCOME });
       expect(requirementsFor(subject).missingData).toEqual(['due-diligence']);
     },
   );
@@ -160,12 +167,18 @@ describe('requirementsFor: EU/EEA residents (offramp)', () => {
     ],
     ['no dueDiligence: due-diligence', residentOf('IE', { dueDiligence: undefined }), ['due-diligence'], []],
     [
-      'dueDiligence without estimatedYearlyIncome: due-diligence',
-      residentOf('IE', { dueDiligence: { estimatedYearlyIncome: undefined } }),
-      ['due-diligence'],
+      'dueDiligence without estimatedYearlyIncome (optional for non-US residents): nothing missing',
+      residentOf('IE', { dueDiligence: WITHOUT_INCOME }),
+      [],
       [],
     ],
     ['an EEA (not EU) country, Norway: treated as EU', residentOf('NO'), [], []],
+    [
+      'the sampleEuRecord fixture (ID card front and back, selfie, due diligence without income): nothing missing',
+      sampleEuRecord(),
+      [],
+      [],
+    ],
   ])('an EU/EEA resident with %s', (_, subject, missingData, missingDocuments) => {
     const requirements = requirementsFor(subject, 'offramp');
     expect(requirements.region).toBe('eu');
@@ -199,6 +212,16 @@ describe('requirementsFor: all other residents (UK, LATAM, APAC; offramp)', () =
       missingDocuments,
     );
   });
+
+  it.each(['GB', 'MX', 'BR', 'JP'])(
+    'a resident of %s whose dueDiligence has no estimatedYearlyIncome: nothing missing (optional for non-US residents)',
+    (country) => {
+      expect(requirementsFor(residentOf(country, { dueDiligence: WITHOUT_INCOME }))).toMatchObject({
+        missingData: [],
+        missingDocuments: [],
+      });
+    },
+  );
 
   it('a UK resident without dueDiligence misses due-diligence', () => {
     expect(requirementsFor(residentOf('GB', { dueDiligence: undefined })).missingData).toEqual([

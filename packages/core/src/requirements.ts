@@ -89,18 +89,17 @@ export function requirementsFor(
     );
   }
 
+  // Due diligence is required outside the US and in six US states; its estimatedYearlyIncome "is
+  // required for US residents, although it is optional for non-US residents", so the table's
+  // "when sent, estimatedYearlyIncome required" is a rule of the US column only.
   const dueDiligence = subject.dueDiligence;
   const usState = kyc?.addressOfResidence?.stateOrRegion?.toUpperCase();
   const dueDiligenceRequired =
     region === 'eu' ||
     region === 'other' ||
     (region === 'us' && usState !== undefined && US_DUE_DILIGENCE_STATES.has(usState));
-  if (
-    (dueDiligenceRequired && !dueDiligence) ||
-    (dueDiligence && dueDiligence.estimatedYearlyIncome === undefined)
-  ) {
-    missingData.push('due-diligence');
-  }
+  const incomeMissing = region === 'us' && dueDiligence?.estimatedYearlyIncome === undefined;
+  if (dueDiligence === undefined ? dueDiligenceRequired : incomeMissing) missingData.push('due-diligence');
 
   if (!subject.verificationHistory) missingData.push('verification-history');
 

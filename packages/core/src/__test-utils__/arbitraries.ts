@@ -169,12 +169,25 @@ export const kycDataArb = (region: RegionChoice) =>
     identityDocument: identityDocumentArb(region),
   });
 
-export const dueDiligenceArb = fromShape(DueDiligence, {
-  employmentStatus: fc.constantFrom('full-time', 'part-time', 'self-employed', 'unemployed', 'retired'),
-  sourceOfFunds: fc.constantFrom('salary-disbursement', 'savings', 'investments', 'inheritance'),
-  industry: fc.constantFrom('financial-institution', 'technology', 'retail', 'healthcare'),
-  estimatedYearlyIncome: fc.constantFrom('income-0-50k', 'income-50k-100k', 'income-100k-plus'),
-});
+/**
+ * Due diligence, half of the time without estimatedYearlyIncome: the form non-US residents may
+ * send ("optional for non-US residents"), and the one US residents must not.
+ */
+export const dueDiligenceArb = fc
+  .tuple(
+    fromShape(DueDiligence, {
+      employmentStatus: fc.constantFrom('full-time', 'part-time', 'self-employed', 'unemployed', 'retired'),
+      sourceOfFunds: fc.constantFrom('salary-disbursement', 'savings', 'investments', 'inheritance'),
+      industry: fc.constantFrom('financial-institution', 'technology', 'retail', 'healthcare'),
+      estimatedYearlyIncome: fc.constantFrom('income-0-50k', 'income-50k-100k', 'income-100k-plus'),
+    }),
+    fc.boolean(),
+  )
+  .map(([dueDiligence, withoutIncome]) => {
+    if (!withoutIncome) return dueDiligence;
+    const { estimatedYearlyIncome: _, ...rest } = dueDiligence;
+    return rest;
+  });
 
 export const verificationHistoryArb = fromShape(VerificationHistory, {
   idVerificationTimestamp: lenientTimestampArb,
