@@ -1,3 +1,4 @@
+import { sampleEuRecord, TINY_PNG_DATA_URL } from '@kyc-handoff/core/testing';
 import { describe, expect, it } from 'vitest';
 import { API, alice, PNG, policy, start } from './helpers.js';
 
@@ -131,5 +132,72 @@ describe('the region table, row by row', () => {
     });
     const nothing = await outcome({});
     expect(nothing.regulated).toEqual({ status: 'requires-data', missingData: ['user-details'] });
+  });
+});
+
+// "estimatedYearlyIncome ... is required for US residents, although it is optional for non-US
+// residents": due diligence of employmentStatus, sourceOfFunds and industry alone.
+const withoutIncome = {
+  employmentStatus: 'full-time',
+  sourceOfFunds: 'salary-disbursement',
+  industry: 'technology',
+};
+
+/** The whole documented flow over HTTP: offramp's status after the trigger and after one poll. */
+async function onboardOverHttp(body: unknown, documents: string[]) {
+  const { call } = await start();
+  const id = 'userId:flow';
+  expect((await call('PUT', `${API}/users/${id}/legal-documents`, policy)).status).toBe(200);
+  expect((await call('PUT', `${API}/users/${id}`, body)).status).toBe(201);
+  for (const documentType of documents) {
+    const upload = await call('POST', `${API}/documents`, {
+      reference: { userLocator: id },
+      documentType,
+      data: TINY_PNG_DATA_URL,
+    });
+    expect(upload.status).toBe(201);
+  }
+  const triggered = await call('PUT', `${API}/users/${id}/identity-verification`);
+  const polled = await call('GET', `${API}/users/${id}/identity-verification`);
+  const offramp = (r: { body: { eligibility: { type: string }[] } }) => {
+    const { type: _, ...rest } = r.body.eligibility.find((e) => e.type === 'offramp') ?? {};
+    return rest;
+  };
+  return { triggered: offramp(triggered), polled: offramp(polled) };
+}
+
+describe('due diligence without estimatedYearlyIncome', () => {
+  it('an EU resident with ID card front and back, selfie and due diligence without income is verified', async () => {
+    const { userId: _, privacyPolicyAcceptedAt: __, documents, ...sections } = sampleEuRecord();
+    expect(sections.dueDiligence).not.toHaveProperty('estimatedYearlyIncome');
+    const result = await onboardOverHttp(
+      sections,
+      (documents ?? []).map((d) => d.documentType),
+    );
+    expect(result).toEqual({ triggered: { status: 'pending-review' }, polled: { status: 'verified' } });
+  });
+
+  it.each(['GB', 'MX'])(
+    'a resident of %s with passport, selfie and due diligence without income is verified',
+    async (country) => {
+      const result = await onboardOverHttp(resident(country, { dueDiligence: withoutIncome }), [
+        'id-passport',
+        'selfie-front',
+      ]);
+      expect(result).toEqual({ triggered: { status: 'pending-review' }, polled: { status: 'verified' } });
+    },
+  );
+
+  it('a US resident of TX whose due diligence lacks income still gets requires-data due-diligence', async () => {
+    const texan = {
+      ...alice,
+      kycData: {
+        ...alice.kycData,
+        addressOfResidence: { ...alice.kycData.addressOfResidence, stateOrRegion: 'TX' },
+      },
+      dueDiligence: withoutIncome,
+    };
+    const result = await onboardOverHttp(texan, []);
+    expect(result.polled).toEqual({ status: 'requires-data', missingData: ['due-diligence'] });
   });
 });
