@@ -1,8 +1,10 @@
 /**
  * Realistic, deterministic sample users for `kyc-handoff demo`: US residents with an SSN (some in
- * states that need due diligence), EU residents with passport + selfie, UK and LATAM residents with
- * passport + selfie + due diligence, the sandbox's magic last names, and a few records that are
- * invalid or locally incomplete so the per-record reports show. All data is fictitious.
+ * states that need due diligence), EU residents with passport or ID card front + back, and a
+ * selfie, UK and LATAM residents with passport + selfie, all non-US ones with due diligence (mostly
+ * without estimatedYearlyIncome, which only US residents must give), the sandbox's magic last
+ * names, and a few records that are invalid or locally incomplete so the per-record reports show.
+ * All data is fictitious.
  */
 
 /** A 1×1 PNG: the documents the demo uploads are tiny inline data URLs. */
@@ -89,12 +91,12 @@ const OTHER = [
   { country: 'CO', city: 'Medellín', postal: '050001', phone: '+574' },
   { country: 'AR', city: 'Rosario', postal: 'S2000', phone: '+54341' },
 ];
-const DUE_DILIGENCE = {
+const DUE_DILIGENCE_WITHOUT_INCOME = {
   employmentStatus: 'full-time',
   sourceOfFunds: 'salary-disbursement',
   industry: 'financial-institution',
-  estimatedYearlyIncome: 'income-50k-100k',
 };
+const DUE_DILIGENCE = { ...DUE_DILIGENCE_WITHOUT_INCOME, estimatedYearlyIncome: 'income-50k-100k' };
 const HISTORY = {
   idVerificationTimestamp: '2025-11-02T10:15:00.000Z',
   livenessVerificationTimestamp: '2025-11-02T10:16:30.000Z',
@@ -157,8 +159,10 @@ export function demoUsers(count: number, seed = 20_260_101): DemoUser[] {
       };
     } else {
       const place = region === 'eu' ? pick(EU) : pick(OTHER);
-      const passport = `P${digits(8)}`;
-      secrets.push(passport);
+      // Picked by index rather than drawn, so no other field depends on which document a user has.
+      const idCard = region === 'eu' && i % 2 === 0;
+      const number = `${idCard ? 'C' : 'P'}${digits(8)}`;
+      secrets.push(number);
       record = {
         userId,
         privacyPolicyAcceptedAt: acceptedAt,
@@ -172,14 +176,24 @@ export function demoUsers(count: number, seed = 20_260_101): DemoUser[] {
             city: place.city,
             postalCode: place.postal,
           },
-          identityDocument: { type: 'passport', number: passport, issuingCountryCode: place.country },
+          identityDocument: {
+            type: idCard ? 'idcard' : 'passport',
+            number,
+            issuingCountryCode: place.country,
+          },
         },
-        dueDiligence: DUE_DILIGENCE,
+        dueDiligence: i % 3 === 0 ? DUE_DILIGENCE : DUE_DILIGENCE_WITHOUT_INCOME,
         verificationHistory: HISTORY,
-        documents: [
-          { documentType: 'id-passport', data: TINY_PNG, expiresAt: '2031-06-30' },
-          { documentType: 'selfie-front', data: TINY_PNG },
-        ],
+        documents: idCard
+          ? [
+              { documentType: 'id-idcard-front', data: TINY_PNG, expiresAt: '2031-06-30' },
+              { documentType: 'id-idcard-back', data: TINY_PNG, expiresAt: '2031-06-30' },
+              { documentType: 'selfie-front', data: TINY_PNG },
+            ]
+          : [
+              { documentType: 'id-passport', data: TINY_PNG, expiresAt: '2031-06-30' },
+              { documentType: 'selfie-front', data: TINY_PNG },
+            ],
       };
     }
     if (kind === 'invalid') {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputRecord, isComplete, regionOf, requirementsFor } from '@kyc-handoff/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoUsers } from '../src/demo-users.js';
 import { CONTROL, runCli, startWorld, type World } from './__test-utils__/cli.js';
@@ -8,6 +9,30 @@ let world: World | undefined;
 afterEach(async () => {
   await world?.close();
   world = undefined;
+});
+
+describe('demo users', () => {
+  it('include EU ID cards and non-US due diligence without income, and every normal one is complete', () => {
+    const users = demoUsers(300);
+    expect(demoUsers(300)).toEqual(users);
+    const normal = users.filter((u) => u.kind === 'normal').map((u) => InputRecord.parse(u.record));
+    const types = (r: InputRecord) => (r.documents ?? []).map((d) => d.documentType).sort();
+    const idCards = normal.filter(
+      (r) =>
+        regionOf(r.userDetails?.countryOfResidence) === 'eu' &&
+        types(r).join() === 'id-idcard-back,id-idcard-front,selfie-front',
+    );
+    const withoutIncome = normal.filter(
+      (r) =>
+        regionOf(r.userDetails?.countryOfResidence) !== 'us' &&
+        r.dueDiligence !== undefined &&
+        r.dueDiligence.estimatedYearlyIncome === undefined,
+    );
+    const nonUs = normal.filter((r) => regionOf(r.userDetails?.countryOfResidence) !== 'us');
+    expect(idCards.length).toBeGreaterThanOrEqual(20);
+    expect(withoutIncome.length).toBeGreaterThan(nonUs.length / 2);
+    for (const record of normal) expect(isComplete(requirementsFor(record)), record.userId).toBe(true);
+  });
 });
 
 describe('kyc-handoff demo', () => {
