@@ -1,6 +1,7 @@
 import type {
   CommitResult,
   CommitTransition,
+  InputRecord,
   JournalEntry,
   NewOnboarding,
   OnboardingRow,
@@ -8,17 +9,18 @@ import type {
   StateCounts,
   SubmitOutcome,
 } from '@kyc-handoff/core';
-import { describeIssues, InputRecord } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
   ENCRYPTION_KEY_ENV,
   type Keyring,
+  openStoredRecord,
 } from '@kyc-handoff/core/crypto';
 import pg from 'pg';
 import type { SharedBudgetStore } from './budget.js';
 import { isConnectionError, isDeadlock } from './errors.js';
 import { checkSchemaName, wakeChannel } from './identifiers.js';
+import { checkKeyring } from './key-checks.js';
 import { listenForWakeups } from './listener.js';
 import { migrate } from './migrations.js';
 import { statements } from './statements.js';
@@ -136,7 +138,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     );
   }
   const schema = checkSchemaName(options.schema ?? 'kyc_handoff');
-  const cipher = createRecordCipher(options.keyring);
+  const keyring = options.keyring;
+  const cipher = createRecordCipher(keyring);
   const eraseWhenTerminal = options.erasePersonalDataWhenTerminal === true;
   const channel = wakeChannel(schema);
   const sql = statements(schema, eraseWhenTerminal);
@@ -159,6 +162,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const client = await pool.connect();
       try {
         const done = await migrate(client, schema, Date.now());
+        await checkKeyring(client, schema, keyring, Date.now());
         client.release();
         return done;
       } catch (error) {
@@ -205,24 +209,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   };
 
-  const decryptRecord = (userId: string, ciphertext: string): InputRecord => {
-    let json: string;
-    try {
-      json = cipher.decrypt(ciphertext, userId);
-    } catch (error) {
-      throw new Error(`cannot read the record of user ${userId}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    const parsed = InputRecord.safeParse(JSON.parse(json));
-    if (!parsed.success) {
-      const fields = describeIssues(parsed.error)
-        .map((i) => `${i.field} ${i.reason}`)
-        .join('; ');
-      throw new Error(`the stored record of user ${userId} no longer passes validation: ${fields}`);
-    }
-    return parsed.data;
-  };
+  const decryptRecord = (userId: string, ciphertext: string): InputRecord =>
+    openStoredRecord(cipher, userId, ciphertext);
 
   // The user id is authenticated with the ciphertext: a record copied to another row will not open.
   const encrypt = (userId: string, record: InputRecord) => cipher.encrypt(JSON.stringify(record), userId);
@@ -333,6 +321,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       journal.map((e) => e.j.to),
       journal.map((e) => e.j.detail ?? null),
       channel,
+      ts.map((t) => t.eraseRecord === true),
     ]);
     return new Map(rows.map((r) => [r.user_id, Number(r.version)]));
   };

@@ -68,15 +68,16 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
     /**
      * A group commit of at most one transition per user: every row whose version still matches is
      * updated, the journal entries of exactly those rows are appended in order, the records of rows
-     * that became terminal are erased (when configured), and one NOTIFY goes out if any row has a
+     * that became terminal (when configured) or that ask for it ($18) are erased, and one NOTIFY goes out if any row has a
      * wake-up or gave up its lease (an idle worker waiting for that lease to expire can then see the
      * work is finished). The final CROSS JOIN makes the NOTIFY CTE run (a plain SELECT CTE runs only if read).
      */
     commit: `
       WITH t AS (
         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[], $5::bigint[], $6::int[],
-                             $7::text[], $8::text[], $9::bool[], $10::bigint[])
-          AS t(user_id, expected_version, state, snapshot, wake_at, attempts, last_error, outcome, release, now)
+                             $7::text[], $8::text[], $9::bool[], $10::bigint[], $18::bool[])
+          AS t(user_id, expected_version, state, snapshot, wake_at, attempts, last_error, outcome, release, now,
+               erase)
       ),
       updated AS (
         UPDATE ${onboardings} o SET
@@ -84,11 +85,11 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
           attempts = t.attempts, last_error = t.last_error, outcome = t.outcome, updated_at = t.now,
           lease_owner = CASE WHEN t.release THEN NULL ELSE o.lease_owner END,
           lease_expires_at = CASE WHEN t.release THEN NULL ELSE o.lease_expires_at END,
-          record_digest = CASE WHEN ${eraseWhenTerminal ? 'TRUE' : 'FALSE'} AND t.outcome IS NOT NULL
+          record_digest = CASE WHEN t.erase OR (${eraseWhenTerminal ? 'TRUE' : 'FALSE'} AND t.outcome IS NOT NULL)
                                THEN NULL ELSE o.record_digest END
         FROM t
         WHERE o.user_id = t.user_id AND o.version = t.expected_version
-        RETURNING o.user_id, o.version, o.wake_at, o.outcome, o.lease_owner
+        RETURNING o.user_id, o.version, o.wake_at, o.outcome, o.lease_owner, t.erase
       ),
       appended AS (
         INSERT INTO ${journal} (user_id, at, from_state, event, to_state, detail)
@@ -100,7 +101,8 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
       ),
       erased AS (
         DELETE FROM ${records} r USING updated u
-        WHERE ${eraseWhenTerminal ? 'TRUE' : 'FALSE'} AND r.user_id = u.user_id AND u.outcome IS NOT NULL
+        WHERE r.user_id = u.user_id
+          AND (u.erase OR (${eraseWhenTerminal ? 'TRUE' : 'FALSE'} AND u.outcome IS NOT NULL))
       ),
       wake AS (SELECT pg_notify($17, '') FROM updated WHERE wake_at IS NOT NULL OR lease_owner IS NULL LIMIT 1)
       SELECT u.user_id, u.version FROM updated u CROSS JOIN (SELECT count(*) FROM wake) w`,

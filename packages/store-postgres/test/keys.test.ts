@@ -34,20 +34,34 @@ describe.skipIf(!postgresAvailable)('postgres store: keys', () => {
     ]);
   });
 
-  it('a missing key is named in the error, without key material or personal data', async () => {
+  it('opened without the key id its records use, the store refuses at open, naming the id and no secret', async () => {
     const schema = freshSchemaName();
     const oldKey = generateKey();
     const first = await factory.open({ schema, keyring: parseKeyring(`old:${oldKey}`) });
     await first.submit([sampleOnboarding(sampleRecord({ userId: 'k' }))], { now: T0 });
     const newKey = generateKey();
-    const without = await factory.open({ schema, keyring: parseKeyring(`new:${newKey}`) });
-    const error = await without.loadRecord('k').then(
+    const error = await factory.open({ schema, keyring: parseKeyring(`new:${newKey}`) }).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(error?.message).toMatch(/record of user k.*key id old/);
+    expect(error?.message).toMatch(
+      /encrypted with key id old, which KYC_HANDOFF_ENCRYPTION_KEY does not contain/,
+    );
     for (const secret of [oldKey, newKey, 'Lovelace', '123-45-6789'])
       expect(error?.message).not.toContain(secret);
+  });
+
+  it('several workers opening one fresh schema with different keys under one id: one wins, the rest are refused', async () => {
+    const schema = freshSchemaName();
+    const opened = await Promise.allSettled(
+      [generateKey(), generateKey(), generateKey()].map((key) =>
+        factory.open({ schema, keyring: parseKeyring(`k:${key}`), poolSize: 1 }),
+      ),
+    );
+    expect(opened.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of opened.filter((o) => o.status === 'rejected')) {
+      expect(String((o as PromiseRejectedResult).reason)).toMatch(/key with id k .* is not the one/);
+    }
   });
 
   it('fractional times (a jittered backoff) are stored as whole milliseconds', async () => {

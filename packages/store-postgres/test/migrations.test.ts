@@ -36,6 +36,7 @@ describe.skipIf(!postgresAvailable)('postgres store: opening and migrations', ()
     expect(tables.rows.map((r) => r.table_name)).toEqual([
       'budget_buckets',
       'journal',
+      'key_checks',
       'onboardings',
       'records',
       'schema_migrations',

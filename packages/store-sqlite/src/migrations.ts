@@ -64,6 +64,20 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE wake_at IS NOT NULL AND state <> 'policyPending';
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- One HMAC of a constant per key id, made when the key first encrypts here: at open, a keyring
+      -- that holds another key under an id is refused before anything is read or sent.
+      CREATE TABLE key_checks (
+        key_id     TEXT PRIMARY KEY,
+        key_check  TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      -- Which key ids records use, read at every open by skipping through this index.
+      CREATE INDEX records_by_key ON records (key_id);
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`; returns the versions it applied. */

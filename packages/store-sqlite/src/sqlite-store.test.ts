@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey, parseKeyring } from '@kyc-handoff/core/crypto';
+import { generateKey, KeyringMismatchError, parseKeyring } from '@kyc-handoff/core/crypto';
 import {
   CANARY,
   canaryRecord,
@@ -21,8 +21,34 @@ function tempDir(): string {
 
 runStoreContract('sqlite (file)', async () => {
   const dir = tempDir();
-  const store = openSqliteStore({ path: join(dir, 'store.db'), keyring: parseKeyring(generateKey()) });
-  return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  const path = join(dir, 'store.db');
+  const key = generateKey();
+  let store = openSqliteStore({ path, keyring: parseKeyring(`k1:${key}`) });
+  return {
+    store,
+    keyId: 'k1',
+    key,
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    tamper: {
+      snapshot: async (userId) => {
+        store.raw
+          .prepare('UPDATE onboardings SET snapshot = \'{"value":"policyPending\' WHERE user_id = ?')
+          .run(userId);
+      },
+      record: async (userId) => {
+        const { ciphertext } = store.raw
+          .prepare<[string], { ciphertext: string }>('SELECT ciphertext FROM records WHERE user_id = ?')
+          .get(userId)!;
+        const flipped = ciphertext.slice(0, -2) + (ciphertext.at(-2) === 'A' ? 'B' : 'A') + ciphertext.at(-1);
+        store.raw.prepare('UPDATE records SET ciphertext = ? WHERE user_id = ?').run(flipped, userId);
+      },
+    },
+    reopen: async (keys) => {
+      await store.close();
+      store = openSqliteStore({ path, keyring: parseKeyring(keys) });
+      return store;
+    },
+  };
 });
 
 describe('sqlite store', () => {
@@ -187,37 +213,57 @@ describe('sqlite store', () => {
     expect(stored[0]?.ciphertext).toMatch(/^v1\.main\./);
   });
 
-  it('reopened with a wrong key, loadRecord fails with a clear error that leaks nothing', async () => {
+  it('opened with another key under the same id, the store refuses at once, and the data stays readable', async () => {
     const s = openStore();
     await s.submit([sampleOnboarding(canaryRecord('canary-1'))], { now: T0 });
     await s.close();
     const otherKey = generateKey();
-    const wrong = openStore({ keyring: parseKeyring(`main:${otherKey}`) });
-    const error = await wrong.loadRecord('canary-1').then(
-      () => undefined,
-      (e: unknown) => e as Error,
-    );
-    expect(error?.message).toMatch(
-      /cannot read the record of user canary-1: could not decrypt with key id main/,
+    let error: unknown;
+    try {
+      openStore({ keyring: parseKeyring(`main:${otherKey}`) });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(KeyringMismatchError);
+    expect((error as Error).message).toMatch(
+      /key with id main .* is not the one this store was encrypted with/,
     );
     for (const secret of [KEY, otherKey, CANARY.ssn, CANARY.email])
-      expect(error?.message).not.toContain(secret);
-    expect(await wrong.get('canary-1')).toBeDefined();
+      expect((error as Error).message).not.toContain(secret);
+    expect((await openStore().loadRecord('canary-1'))?.kycData?.email).toBe(CANARY.email);
   });
 
-  it('reopened without the old key after a rotation, loadRecord says which key to add back', async () => {
+  it('opened without the old key after a rotation, the store refuses at once and says which key to add back', async () => {
     const s = openStore();
     await s.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }))], { now: T0 });
     await s.close();
-    const rotatedAway = openStore({ keyring: parseKeyring(`next:${generateKey()}`) });
-    await expect(rotatedAway.loadRecord('alice')).rejects.toThrow(/key id main.*keep the old key/);
-    await rotatedAway.close();
+    expect(() => openStore({ keyring: parseKeyring(`next:${generateKey()}`) })).toThrow(
+      /encrypted with key id main, which KYC_HANDOFF_ENCRYPTION_KEY does not contain .*keep the old key/,
+    );
     const rotated = openStore({ keyring: parseKeyring(`next:${generateKey()},main:${KEY}`) });
     expect((await rotated.loadRecord('alice'))?.userId).toBe('alice');
     // A digest made under the old key still recognises the same record.
     expect(await rotated.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }))], { now: T0 })).toEqual([
       { userId: 'alice', status: 'unchanged' },
     ]);
+  });
+
+  it('a store written before key checks existed is checked by decrypting one record, then remembered', async () => {
+    const s = openStore();
+    await s.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }))], { now: T0 });
+    s.raw.exec('DELETE FROM key_checks');
+    await s.close();
+    expect(() => openStore({ keyring: parseKeyring(`main:${generateKey()}`) })).toThrow(KeyringMismatchError);
+    const right = openStore();
+    expect(right.raw.prepare('SELECT key_id FROM key_checks').pluck().all()).toEqual(['main']);
+    await right.close();
+  });
+
+  it('creates the database file with mode 0600, and SQLite gives its WAL the same', async () => {
+    const s = openStore();
+    await s.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }))], { now: T0 });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600);
   });
 
   it('reencryptRecords finishes a rotation: afterwards the old key can be dropped', async () => {

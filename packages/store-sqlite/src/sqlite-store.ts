@@ -2,6 +2,7 @@ import type {
   ClaimOptions,
   CommitResult,
   CommitTransition,
+  InputRecord,
   JournalEntry,
   NewOnboarding,
   OnboardingRow,
@@ -9,14 +10,16 @@ import type {
   StateCounts,
   SubmitOutcome,
 } from '@kyc-handoff/core';
-import { describeIssues, InputRecord } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
   ENCRYPTION_KEY_ENV,
   type Keyring,
+  openStoredRecord,
+  verifyKeyring,
 } from '@kyc-handoff/core/crypto';
 import Database from 'better-sqlite3';
+import { createPrivateFile } from './files.js';
 import { migrate } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -99,11 +102,20 @@ interface DbRow {
 const ROW_COLUMNS =
   'user_id, state, snapshot, machine_version, version, wake_at, attempts, last_error, outcome, created_at, updated_at';
 
+/** A snapshot whose bytes do not parse is handed on as unreadable: the engine quarantines that row. */
+function parseSnapshot(text: string): OnboardingRow['snapshot'] {
+  try {
+    return JSON.parse(text) as OnboardingRow['snapshot'];
+  } catch {
+    return { value: null, context: null, unreadable: 'the stored snapshot is not valid JSON' };
+  }
+}
+
 function toRow(r: DbRow): OnboardingRow {
   return {
     userId: r.user_id,
     state: r.state,
-    snapshot: JSON.parse(r.snapshot) as OnboardingRow['snapshot'],
+    snapshot: parseSnapshot(r.snapshot),
     machineVersion: r.machine_version,
     version: r.version,
     wakeAt: r.wake_at,
@@ -126,6 +138,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const cipher = createRecordCipher(options.keyring);
   const eraseWhenTerminal = options.erasePersonalDataWhenTerminal === true;
 
+  // Created 0600 before SQLite opens it; SQLite gives the WAL and shared-memory files the same mode.
+  createPrivateFile(options.path);
   const db = new Database(options.path);
   try {
     db.pragma('journal_mode = WAL');
@@ -141,6 +155,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let applied: number[];
   try {
     applied = migrate(db, Date.now());
+    checkKeyring(db, options.keyring, Date.now());
   } catch (error) {
     db.close();
     throw error;
@@ -324,7 +339,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         continue;
       }
       appendJournal(t.userId, t.journal);
-      if (eraseWhenTerminal && t.outcome !== null) erase(t.userId);
+      if (t.eraseRecord === true || (eraseWhenTerminal && t.outcome !== null)) erase(t.userId);
       results.push({ userId: t.userId, committed: true, newVersion: t.expectedVersion + 1 });
     }
     return results;
@@ -399,23 +414,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     loadRecord: (userId) =>
       run(() => {
         const stored = q.loadRecord.get(userId);
-        if (stored === undefined) return undefined;
-        let json: string;
-        try {
-          json = cipher.decrypt(stored.ciphertext, userId);
-        } catch (error) {
-          throw new Error(`cannot read the record of user ${userId}: ${(error as Error).message}`, {
-            cause: error,
-          });
-        }
-        const parsed = InputRecord.safeParse(JSON.parse(json));
-        if (!parsed.success) {
-          const fields = describeIssues(parsed.error)
-            .map((i) => `${i.field} ${i.reason}`)
-            .join('; ');
-          throw new Error(`the stored record of user ${userId} no longer passes validation: ${fields}`);
-        }
-        return parsed.data;
+        return stored === undefined ? undefined : openStoredRecord(cipher, userId, stored.ciphertext);
       }),
 
     replaceRecord: (userId, record, now) => run(() => replaceTx.immediate(userId, record, now)),
@@ -452,4 +451,40 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         if (db.open) db.close();
       }),
   };
+}
+
+/** Key ids the stored records use, by skipping through records_by_key: one probe per id, not per row. */
+const KEY_IDS_IN_USE_SQL = `
+  WITH RECURSIVE k(id) AS (
+    SELECT (SELECT MIN(key_id) FROM records)
+    UNION ALL
+    SELECT (SELECT MIN(key_id) FROM records WHERE key_id > k.id) FROM k WHERE k.id IS NOT NULL
+  )
+  SELECT id FROM k WHERE id IS NOT NULL`;
+
+/**
+ * Refuses a keyring that cannot open this store (KeyringMismatchError) and records the checks of the
+ * keys it newly relies on. IMMEDIATE, so two processes opening one file agree on the first check.
+ */
+function checkKeyring(db: Database.Database, keyring: Keyring, now: number): void {
+  db.transaction(() => {
+    const checks = db
+      .prepare<[], { keyId: string; check: string }>(
+        'SELECT key_id AS keyId, key_check AS "check" FROM key_checks',
+      )
+      .all();
+    const checked = new Set(checks.map((c) => c.keyId));
+    const sampleOf = db.prepare<[string], { userId: string; ciphertext: string }>(
+      'SELECT user_id AS userId, ciphertext FROM records WHERE key_id = ? LIMIT 1',
+    );
+    const inUse = db
+      .prepare<[], string>(KEY_IDS_IN_USE_SQL)
+      .pluck()
+      .all()
+      .map((keyId) => ({ keyId, sample: checked.has(keyId) ? undefined : sampleOf.get(keyId) }));
+    const insert = db.prepare(
+      'INSERT OR IGNORE INTO key_checks (key_id, key_check, created_at) VALUES (?, ?, ?)',
+    );
+    for (const c of verifyKeyring(keyring, checks, inUse)) insert.run(c.keyId, c.check, now);
+  }).immediate();
 }

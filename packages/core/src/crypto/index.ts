@@ -1,4 +1,13 @@
 export { canonicalJson } from './canonical-json.js';
+export {
+  isKeyringMismatchError,
+  type KeyIdInUse,
+  type KeyringMismatch,
+  KeyringMismatchError,
+  keyCheckOf,
+  type StoredKeyCheck,
+  verifyKeyring,
+} from './key-check.js';
 export { DEFAULT_KEY_ID, ENCRYPTION_KEY_ENV, generateKey, Keyring, parseKeyring } from './keyring.js';
 export {
   createRecordCipher,
@@ -6,3 +15,4 @@ export {
   RecordCipherError,
   type RecordCipherErrorKind,
 } from './record-cipher.js';
+export { openStoredRecord } from './stored-record.js';

@@ -49,8 +49,21 @@ export interface OnboardingInput {
 
 export type Step = 'recordingPolicy' | 'submittingKyc' | 'uploadingDocuments' | 'triggering' | 'checking';
 
-/** Why an onboarding failed: a Crossmint error kind, or one of the machine's own limits. */
-export type FailureReason = CrossmintErrorKind | 'verification-deadline' | 'policy-not-recorded';
+/**
+ * Why a stored onboarding was set aside by the engine instead of driven: its row could not be
+ * restored (`unreadable-row`), its record could not be decrypted (`record-unreadable`), or its
+ * record no longer passes validation (`record-invalid`). Each moves it to `failed`; after repair,
+ * an operator's retry starts it afresh from its record.
+ */
+export const QUARANTINE_REASONS = ['unreadable-row', 'record-unreadable', 'record-invalid'] as const;
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+
+/** Why an onboarding failed: a Crossmint error kind, one of the machine's own limits, or a quarantine. */
+export type FailureReason =
+  | CrossmintErrorKind
+  | 'verification-deadline'
+  | 'policy-not-recorded'
+  | QuarantineReason;
 
 export interface StepError {
   step: Step;
@@ -60,7 +73,8 @@ export interface StepError {
 }
 
 export interface Failure {
-  step: Step;
+  /** The step that failed; null when the engine quarantined the onboarding outside any step. */
+  step: Step | null;
   reason: FailureReason;
   message: string;
 }

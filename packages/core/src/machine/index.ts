@@ -5,6 +5,7 @@ export * from './effects.js';
 export * from './events.js';
 export * from './machine.js';
 export * from './pending-effect.js';
+export * from './restore.js';
 export * from './result-events.js';
 export * from './snapshot.js';
 export * from './verdict.js';

@@ -7,6 +7,37 @@ import type { InputRecord } from '../schemas/record.js';
 export interface PersistedOnboarding {
   value: unknown;
   context: unknown;
+  /**
+   * Set by a store, instead of value and context, when the stored bytes could not even be parsed:
+   * what is wrong, never the bytes. The engine quarantines such a row rather than failing the claim
+   * of every row around it.
+   */
+  unreadable?: string;
+}
+
+/** Why a stored record cannot be used: it does not decrypt, or it no longer passes validation. */
+export type StoredRecordProblem = 'record-unreadable' | 'record-invalid';
+
+/**
+ * Thrown by `loadRecord` for a record that is stored but cannot be used. It concerns that one
+ * onboarding (the engine quarantines it), unlike any other error of a store, which means the store
+ * itself is unavailable. Messages name the user and the cause, never the record's content.
+ */
+export class StoredRecordError extends Error {
+  override readonly name = 'StoredRecordError';
+  constructor(
+    readonly problem: StoredRecordProblem,
+    readonly userId: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** True for a StoredRecordError, also one thrown by another copy of this package. */
+export function isStoredRecordError(error: unknown): error is StoredRecordError {
+  return error instanceof Error && error.name === 'StoredRecordError' && 'problem' in error;
 }
 
 /** One row per onboarding, as any store returns it. */
@@ -83,6 +114,11 @@ export interface CommitTransition {
   journal: readonly JournalEntry[];
   /** Whether the worker is done with the onboarding for now (true) or keeps its lease (false). */
   releaseLease: boolean;
+  /**
+   * Delete the record (and its digest) in the same transaction: the engine does so for a record it
+   * quarantined as unusable, so that the platform's corrected record can be submitted again.
+   */
+  eraseRecord?: boolean;
   now: number;
 }
 
@@ -118,7 +154,10 @@ export interface OnboardingStore {
   /** Commit many transitions in one transaction (group commit), each checked against its version. */
   commit(transitions: readonly CommitTransition[]): Promise<CommitResult[]>;
   get(userId: string): Promise<OnboardingRow | undefined>;
-  /** The decrypted input record, or undefined once erased or for an unknown user. */
+  /**
+   * The decrypted input record, or undefined once erased or for an unknown user. A record that is
+   * stored but cannot be decrypted or validated rejects with a StoredRecordError.
+   */
   loadRecord(userId: string): Promise<InputRecord | undefined>;
   /** Replace the stored record (supplying data); bumps nothing in the onboarding row. */
   replaceRecord(userId: string, record: InputRecord, now: number): Promise<void>;

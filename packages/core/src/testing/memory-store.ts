@@ -1,14 +1,16 @@
 import { canonicalJson } from '../crypto/canonical-json.js';
-import type {
-  ClaimOptions,
-  CommitResult,
-  CommitTransition,
-  JournalEntry,
-  NewOnboarding,
-  OnboardingRow,
-  OnboardingStore,
-  StateCounts,
-  SubmitOutcome,
+import {
+  type ClaimOptions,
+  type CommitResult,
+  type CommitTransition,
+  type JournalEntry,
+  type NewOnboarding,
+  type OnboardingRow,
+  type OnboardingStore,
+  type StateCounts,
+  StoredRecordError,
+  type StoredRecordProblem,
+  type SubmitOutcome,
 } from '../ports/store.js';
 import type { InputRecord } from '../schemas/record.js';
 
@@ -18,20 +20,45 @@ interface Entry {
   leaseExpiresAt: number | null;
   /** canonicalJson of the record; null once erased. Plaintext is fine here: nothing is persisted. */
   record: string | null;
+  /** Set by `tamper.record`: loadRecord fails as a durable store's would for a damaged record. */
+  recordProblem?: StoredRecordProblem | undefined;
   journal: JournalEntry[];
+}
+
+export interface MemoryStore extends OnboardingStore {
+  /** Damages stored data the way a corrupt byte on disk would, for tests of quarantine. */
+  tamper: {
+    snapshot(userId: string, snapshot: OnboardingRow['snapshot']): void;
+    record(userId: string, problem: StoredRecordProblem): void;
+  };
 }
 
 /**
  * The reference implementation of the store contract, in memory. For engine unit tests and as the
  * readable statement of the semantics every durable adapter must match (see runStoreContract).
  */
-export function createMemoryStore(): OnboardingStore {
+export function createMemoryStore(): MemoryStore {
   const entries = new Map<string, Entry>();
   const clone = <T>(value: T): T => structuredClone(value);
   const leasedByLiveOwner = (e: Entry, now: number) =>
     e.leaseOwner !== null && e.leaseExpiresAt !== null && e.leaseExpiresAt >= now;
 
+  const entry = (userId: string) => {
+    const e = entries.get(userId);
+    if (e === undefined) throw new Error(`no onboarding for user ${userId}`);
+    return e;
+  };
+
   return {
+    tamper: {
+      snapshot(userId, snapshot) {
+        entry(userId).row.snapshot = clone(snapshot);
+      },
+      record(userId, problem) {
+        entry(userId).recordProblem = problem;
+      },
+    },
+
     async submit(items: readonly NewOnboarding[], options: { update?: boolean; now: number }) {
       const outcomes: SubmitOutcome[] = [];
       for (const item of items) {
@@ -63,6 +90,7 @@ export function createMemoryStore(): OnboardingStore {
           outcomes.push({ userId, status: 'unchanged' });
         } else if (options.update === true) {
           existing.record = json;
+          existing.recordProblem = undefined;
           outcomes.push({ userId, status: 'updated' });
         } else {
           outcomes.push({ userId, status: 'conflict' });
@@ -121,6 +149,7 @@ export function createMemoryStore(): OnboardingStore {
           e.leaseOwner = null;
           e.leaseExpiresAt = null;
         }
+        if (t.eraseRecord === true) e.record = null;
         for (const j of t.journal) e.journal.push({ ...clone(j), userId: t.userId });
         results.push({ userId: t.userId, committed: true, newVersion: e.row.version });
       }
@@ -133,7 +162,11 @@ export function createMemoryStore(): OnboardingStore {
     },
 
     async loadRecord(userId: string) {
-      const record = entries.get(userId)?.record;
+      const e = entries.get(userId);
+      if (e?.recordProblem !== undefined && e.record !== null) {
+        throw new StoredRecordError(e.recordProblem, userId, `the record of user ${userId} is damaged`);
+      }
+      const record = e?.record;
       return record === null || record === undefined ? undefined : (JSON.parse(record) as InputRecord);
     },
 
@@ -141,6 +174,7 @@ export function createMemoryStore(): OnboardingStore {
       const e = entries.get(userId);
       if (e === undefined) throw new Error(`no onboarding for user ${userId}: submit it first`);
       e.record = canonicalJson(record);
+      e.recordProblem = undefined;
     },
 
     async erasePersonalData(userId: string) {

@@ -1,11 +1,33 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommitTransition, JournalEntry, OnboardingRow, OnboardingStore } from '../ports/store.js';
+import { isKeyringMismatchError } from '../crypto/key-check.js';
+import { generateKey } from '../crypto/keyring.js';
+import {
+  type CommitTransition,
+  isStoredRecordError,
+  type JournalEntry,
+  type OnboardingRow,
+  type OnboardingStore,
+} from '../ports/store.js';
 import type { InputRecord } from '../schemas/record.js';
 import { CANARY, canaryRecord, sampleOnboarding, sampleRecord } from './fixtures.js';
 
 export interface StoreUnderTest {
   store: OnboardingStore;
   cleanup(): Promise<void>;
+  /** Damages stored bytes as a bad disk or a careless hand would; durable stores provide it. */
+  tamper?: {
+    /** Overwrites the stored snapshot of `userId` with bytes that no longer parse as a snapshot. */
+    snapshot(userId: string): Promise<void>;
+    /** Flips a byte of the stored ciphertext of `userId`. */
+    record(userId: string): Promise<void>;
+  };
+  /**
+   * Closes the store and opens the same data with the keyring `keys` (as KYC_HANDOFF_ENCRYPTION_KEY
+   * spells it); `keyId` and `key` are the id and base64 key the store was first opened with.
+   */
+  reopen?: (keys: string) => Promise<OnboardingStore>;
+  keyId?: string;
+  key?: string;
 }
 
 const T0 = 1_750_000_000_000;
@@ -584,6 +606,95 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         const [again] = await store.submit([sampleOnboarding(record)], { now: T0, update: true });
         expect(again).toEqual({ userId: 'alice', status: 'updated' });
         expect(await store.loadRecord('alice')).toEqual(record);
+      });
+    });
+
+    describe('damaged rows', () => {
+      it('a row whose snapshot bytes are damaged is still claimed with the others, and get() still answers', async (ctx) => {
+        if (subject.tamper === undefined) return ctx.skip();
+        await seed([T0, T0, T0]);
+        await subject.tamper.snapshot('u1');
+        const claimed = await claimAll('w1');
+        expect(ids(claimed).sort()).toEqual(['u0', 'u1', 'u2']);
+        const damaged = claimed.find((r) => r.userId === 'u1')!;
+        expect(damaged.snapshot).not.toEqual(sampleOnboarding(sampleRecord({ userId: 'u1' })).snapshot);
+        expect((await store.get('u1'))?.userId).toBe('u1');
+      });
+
+      it("a record whose ciphertext is damaged fails loadRecord as that user's StoredRecordError, leaking nothing", async (ctx) => {
+        if (subject.tamper === undefined) return ctx.skip();
+        await submitOne(canaryRecord('canary-1'));
+        await submitOne(sampleRecord({ userId: 'alice' }));
+        await subject.tamper.record('canary-1');
+        const error = await store.loadRecord('canary-1').then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(isStoredRecordError(error)).toBe(true);
+        expect(error).toMatchObject({ problem: 'record-unreadable', userId: 'canary-1' });
+        expect((error as Error).message).toMatch(/canary-1/);
+        for (const secret of [CANARY.ssn, CANARY.email])
+          expect((error as Error).message).not.toContain(secret);
+        expect((await store.loadRecord('alice'))?.userId).toBe('alice');
+      });
+    });
+
+    describe('erasing a record with a commit', () => {
+      it('a commit with eraseRecord deletes the record and its digest in the same transaction', async () => {
+        const record = sampleRecord({ userId: 'alice' });
+        await submitOne(record);
+        const [row] = await claimAll('w1');
+        const [result] = await store.commit([transition(row!, { state: 'failed', eraseRecord: true })]);
+        expect(result?.committed).toBe(true);
+        expect(await store.loadRecord('alice')).toBeUndefined();
+        expect((await store.get('alice'))?.state).toBe('failed');
+        // Like an erased record: the same record again is a conflict, or stored again with update.
+        expect(await store.submit([sampleOnboarding(record)], { now: T0 })).toEqual([
+          { userId: 'alice', status: 'conflict' },
+        ]);
+        expect(await store.submit([sampleOnboarding(record)], { now: T0, update: true })).toEqual([
+          { userId: 'alice', status: 'updated' },
+        ]);
+        expect(await store.loadRecord('alice')).toEqual(record);
+      });
+    });
+
+    describe('encryption keys', () => {
+      it('reopened with another key under the same id, the store refuses to open, naming the id and no key', async (ctx) => {
+        if (subject.reopen === undefined) return ctx.skip();
+        await submitOne(canaryRecord('canary-1'));
+        const other = generateKey();
+        const error = await subject.reopen(`${subject.keyId}:${other}`).then(
+          (s) => s,
+          (e: unknown) => e,
+        );
+        expect(isKeyringMismatchError(error), String(error)).toBe(true);
+        expect(error).toMatchObject({ problem: 'wrong-key', keyId: subject.keyId });
+        for (const secret of [other, subject.key!, CANARY.ssn, CANARY.email]) {
+          expect((error as Error).message).not.toContain(secret);
+        }
+        store = await subject.reopen(`${subject.keyId}:${subject.key}`);
+        expect((await store.loadRecord('canary-1'))?.kycData?.email).toBe(CANARY.email);
+      });
+
+      it('reopened without the key id its records use, the store refuses to open and says to add it back', async (ctx) => {
+        if (subject.reopen === undefined) return ctx.skip();
+        await submitOne(sampleRecord({ userId: 'alice' }));
+        await expect(subject.reopen(`next:${generateKey()}`)).rejects.toMatchObject({
+          problem: 'missing-key',
+          keyId: subject.keyId,
+          message: expect.stringMatching(new RegExp(`key id ${subject.keyId}, which .* does not contain`)),
+        });
+        // The rotation spelling (new key first, the old one kept) opens it.
+        store = await subject.reopen(`next:${generateKey()},${subject.keyId}:${subject.key}`);
+        expect((await store.loadRecord('alice'))?.userId).toBe('alice');
+      });
+
+      it('an empty store opened with a new key remembers it: the next open with another key is refused', async (ctx) => {
+        if (subject.reopen === undefined) return ctx.skip();
+        await expect(subject.reopen(`${subject.keyId}:${generateKey()}`)).rejects.toMatchObject({
+          problem: 'wrong-key',
+        });
       });
     });
 
