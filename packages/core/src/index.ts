@@ -3,6 +3,7 @@ export * from './machine/index.js';
 export * from './ports/crossmint.js';
 export * from './ports/crossmint-error.js';
 export * from './ports/store.js';
+export * from './redact.js';
 export * from './requirements.js';
 export * from './schemas/api.js';
 export * from './schemas/formats.js';

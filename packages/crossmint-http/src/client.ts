@@ -7,6 +7,7 @@ import {
   EligibilityResponse,
   type LegalDocumentRequest,
   LegalDocumentResponse,
+  secretsOf,
   type UpsertOutcome,
   UserResponse,
   type UserUpsertRequest,
@@ -17,7 +18,6 @@ import { discard, type ReadBody, readBody } from './body.js';
 import { type ClientOptions, type ClientTarget, resolveConfig } from './config.js';
 import { classifyStatus, classifyTransportError, describeIssues, isConnectionReset } from './errors.js';
 import { paths } from './paths.js';
-import { secretsOf } from './redact.js';
 import { CLIENT_VERSION } from './version.js';
 
 /** The Crossmint users API over one keep-alive undici Pool. */
@@ -211,7 +211,7 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
         return err({ kind: 'transient', message });
       }
       const aborted = signal?.aborted === true;
-      return err(classifyTransportError(labelOf(call), read.error, aborted, secretsFor(call)));
+      return err(classifyTransportError(labelOf(call), read.error, aborted, secretsFor(call), true));
     }
     let json: unknown;
     try {

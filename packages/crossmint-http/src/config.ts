@@ -145,6 +145,14 @@ function checkKey(apiKey: unknown, hostname: string): void {
       'No Crossmint API key given: set a server key (sk_staging_… or sk_production_…).',
     );
   }
+  // undici refuses such a header value on every request, which would read as an endless transient
+  // failure; the key itself is never echoed.
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new ClientConfigError(
+      'The Crossmint API key contains a character an HTTP header cannot carry (a line break, a space, a ' +
+        'control or non-ASCII character): check how it was set, e.g. a trailing newline in a key file.',
+    );
+  }
   if (apiKey.startsWith('ck_')) {
     throw new ClientConfigError(
       'The Crossmint API key is a client key (ck_…); the users API needs a server key (sk_…).',

@@ -1,7 +1,6 @@
-import { type CrossmintError, ErrorBody, NOT_ENABLED_MESSAGE } from '@kyc-handoff/core';
+import { type CrossmintError, clip, ErrorBody, NOT_ENABLED_MESSAGE, redact } from '@kyc-handoff/core';
 import type { ReadBody } from './body.js';
 import { parseJson } from './body.js';
-import { clip, redact } from './redact.js';
 import { parseRetryAfter, type RetryAfterPolicy } from './retry-after.js';
 
 /**
@@ -134,6 +133,21 @@ const TRANSPORT: Record<string, string> = {
   UND_ERR_RESPONSE: 'the response ended early',
 };
 
+/** Transport failures in which the server never answered (as opposed to an answer cut short). */
+const NO_ANSWER = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+]);
+
 /** Node and undici put the interesting code on the error, its cause, or the first of an AggregateError. */
 export function errorCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
@@ -157,6 +171,8 @@ export function classifyTransportError(
   error: unknown,
   aborted: boolean,
   secrets: readonly string[],
+  /** The failure came while reading a body: the server did answer. */
+  answered = false,
 ): CrossmintError {
   if (aborted) {
     return { kind: 'transient', message: `${label}: aborted by the caller before Crossmint answered.` };
@@ -164,7 +180,10 @@ export function classifyTransportError(
   const code = errorCode(error);
   const known = code === undefined ? undefined : TRANSPORT[code];
   if (known !== undefined) {
-    return { kind: 'transient', message: `${label}: ${known} (${code}); retry later.` };
+    const message = `${label}: ${known} (${code}); retry later.`;
+    return !answered && NO_ANSWER.has(code!)
+      ? { kind: 'transient', message, noAnswer: code! }
+      : { kind: 'transient', message };
   }
   const name = error instanceof Error ? error.name : typeof error;
   const detail =
@@ -172,6 +191,7 @@ export function classifyTransportError(
   return {
     kind: 'transient',
     message: `${label}: request failed (${code ?? name}${detail ? `: ${detail}` : ''}); retry later.`,
+    ...(!answered && { noAnswer: code ?? name }),
   };
 }
 

@@ -32,6 +32,18 @@ describe('createCrossmintClient refuses a configuration that cannot work, before
     expect(e.message).not.toContain('SECRETPART');
   });
 
+  it('refuses a key an HTTP header cannot carry (a newline, an escape, a space), without echoing it', () => {
+    for (const apiKey of [
+      'sk_staging_SECRETPART\n',
+      'sk_staging_SECRET\u001bPART',
+      'sk_staging_SECRET PART',
+    ]) {
+      const e = refusal(() => createCrossmintClient({ env: 'staging' }, { apiKey }));
+      expect(e.message).toMatch(/character an HTTP header cannot carry/);
+      expect(e.message).not.toContain('SECRET');
+    }
+  });
+
   it('refuses a key that is not a server key', () => {
     const e = refusal(() =>
       createCrossmintClient({ baseUrl: 'http://127.0.0.1:1/api' }, { apiKey: 'pk_SECRETPART' }),

@@ -5,7 +5,16 @@
  */
 export type CrossmintError =
   | { kind: 'rate-limited'; retryAfterMs: number; message: string }
-  | { kind: 'transient'; message: string; status?: number }
+  | {
+      kind: 'transient';
+      message: string;
+      status?: number;
+      /**
+       * Set when no answer came at all (a refused connection, a failed DNS lookup, a timeout): the
+       * transport's code, e.g. ECONNREFUSED. Absent for an answer with a status.
+       */
+      noAnswer?: string;
+    }
   | { kind: 'invalid-data'; message: string; status: number }
   | { kind: 'unauthorized'; message: string; status: number }
   | { kind: 'not-enabled'; message: string }

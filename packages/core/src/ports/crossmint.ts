@@ -25,6 +25,8 @@ export interface CallOptions {
  * (`userId:<id>`); adapters encode it as one path segment.
  */
 export interface CrossmintPort {
+  /** Where the calls go (e.g. `https://staging.crossmint.com/api`), for messages; optional. */
+  readonly baseUrl?: string;
   recordLegalDocument(
     locator: string,
     body: LegalDocumentRequest,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clip, redact, secretsOf } from '../src/redact.js';
+import { clip, redact, secretsOf } from './redact.js';
 
 describe('redact', () => {
   it('removes every string we sent, case-insensitively, but keeps enumerations', () => {

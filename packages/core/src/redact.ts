@@ -57,3 +57,15 @@ export function clip(text: string, max: number): string {
   const flat = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
+
+/**
+ * `text` without any value of the user's own record: a message from Crossmint can quote what it
+ * stored of the user (a refused trigger naming the user and their address), even for a call that
+ * sent no body, so the record is the list of what must not be kept.
+ */
+export function redactRecordValues(text: string, record: { userId: string } | undefined): string {
+  if (record === undefined) return redact(text, []);
+  // The user id names the user everywhere (paths, status, the journal): it is not the user's data.
+  const { userId: _, ...personal } = record;
+  return redact(text, secretsOf(personal));
+}
