@@ -5,6 +5,7 @@ import {
   type VerificationStatus,
 } from '@kyc-handoff/core';
 import type { SandboxApp, SandboxRequest } from './app.js';
+import { clockStepProblem } from './options.js';
 import { error, json, type Reply } from './reply.js';
 
 export const ADMIN_PREFIX = '/__sandbox/';
@@ -39,13 +40,14 @@ export function adminRoute(
           return error(400, (e as Error).message);
         }
       });
+    case 'GET clock':
+      return json(200, { now: new Date(app.now()).toISOString() });
     case 'POST clock/advance':
       return withBody(req, (body) => {
         const ms = (body as { ms?: unknown } | null)?.ms;
-        if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
-          return error(400, 'ms must be a number >= 0');
-        const now = app.advanceClock(ms);
-        return json(200, { now: new Date(now).toISOString() });
+        const problem = clockStepProblem(ms, app.now());
+        if (problem !== undefined) return error(400, problem);
+        return json(200, { now: new Date(app.advanceClock(ms as number)).toISOString() });
       });
     case 'GET users/{locator}': {
       const apiKey = apiKeyOf(req, query, undefined);
@@ -61,17 +63,21 @@ export function adminRoute(
 
 function knownPath(rest: string): boolean {
   return (
-    ['stats', 'reset', 'config', 'clock/advance'].includes(rest) || /^users\/[^/]+(\/status)?$/.test(rest)
+    ['stats', 'reset', 'config', 'clock', 'clock/advance'].includes(rest) ||
+    /^users\/[^/]+(\/status)?$/.test(rest)
   );
 }
 
+/** Only the parse is guarded: an error thrown by `then` is a bug, never "invalid JSON". */
 function withBody(req: SandboxRequest, then: (body: unknown) => Reply): Reply {
   const text = req.body.toString('utf8');
+  let body: unknown;
   try {
-    return then(text === '' ? {} : JSON.parse(text));
+    body = text === '' ? {} : JSON.parse(text);
   } catch {
     return error(400, 'body must be valid JSON');
   }
+  return then(body);
 }
 
 function apiKeyOf(req: SandboxRequest, query: string, body: unknown): string | undefined {

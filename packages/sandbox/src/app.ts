@@ -164,6 +164,7 @@ export class SandboxApp {
     this.#stats.reset();
   }
 
+  /** Throws RangeError, moving nothing, unless 0 <= ms <= 100 years and the clock stays a valid Date. */
   advanceClock(ms: number): number {
     return this.clock.advance(ms);
   }

@@ -1,3 +1,5 @@
+import { clockStepProblem } from './options.js';
+
 export interface Clock {
   now(): number;
 }
@@ -18,8 +20,10 @@ export class SandboxClock implements Clock {
     return this.#base.now() + this.#offset;
   }
 
+  /** Throws RangeError, moving nothing, for a step that is not a sane number of ms. */
   advance(ms: number): number {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('clock can only advance by a finite ms >= 0');
+    const problem = clockStepProblem(ms, this.now());
+    if (problem !== undefined) throw new RangeError(problem);
     this.#offset += ms;
     return this.now();
   }

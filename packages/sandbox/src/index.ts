@@ -1,7 +1,14 @@
 export { type Outcome, SandboxApp, type SandboxRequest } from './app.js';
 export { type Clock, SandboxClock } from './clock.js';
 export { FAULT_HEADER, FAULT_KINDS, type FaultKind } from './faults.js';
-export { DEFAULT_CONFIG, type SandboxConfig, type SandboxOptions } from './options.js';
+export {
+  configRuleBroken,
+  DEFAULT_CONFIG,
+  MAX_CLOCK_STEP_MS,
+  MAX_TIMER_MS,
+  type SandboxConfig,
+  type SandboxOptions,
+} from './options.js';
 export { createSandbox, type ListenOptions, type Sandbox } from './server.js';
 export type { UserView } from './state.js';
 export type { RouteStats, SandboxStats } from './stats.js';

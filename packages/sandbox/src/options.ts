@@ -46,60 +46,88 @@ export const DEFAULT_CONFIG: Readonly<SandboxConfig> = Object.freeze({
   strict: false,
 });
 
+/** Node's setTimeout fires at once for a delay above this (it holds a 32-bit signed ms count). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The last instant a Date can hold; past it toISOString throws. */
+export const MAX_DATE_MS = 8.64e15;
+/** The largest clock step, and verifyAfterMs: 100 years, far beyond any test and far inside a Date. */
+export const MAX_CLOCK_STEP_MS = 100 * 365.25 * 24 * 3_600_000;
+
+const isNumberIn = (v: unknown, max: number) => typeof v === 'number' && v >= 0 && v <= max;
+const timerMs = {
+  ok: (v: unknown) => isNumberIn(v, MAX_TIMER_MS),
+  rule: `must be a number of ms from 0 to ${MAX_TIMER_MS} (the most a Node timer waits)`,
+};
+const count = {
+  ok: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0,
+  rule: 'must be a whole number >= 0',
+};
+const flag = { ok: (v: unknown) => typeof v === 'boolean', rule: 'must be true or false' };
+
+/** Every setting's rule, in one place: the JS API, the admin API and the CLI flags all use it. */
+const RULES: { readonly [K in keyof SandboxConfig]: { ok(v: unknown): boolean; rule: string } } = {
+  faultRate: { ok: (v) => isNumberIn(v, 1), rule: 'must be a number from 0 to 1' },
+  faults: {
+    ok: (v) => Array.isArray(v) && v.every((k) => FAULT_KINDS.includes(k as FaultKind)),
+    rule: `must be a list of ${FAULT_KINDS.join(', ')}`,
+  },
+  latencyMs: timerMs,
+  hangMs: timerMs,
+  writesPerMin: count,
+  readsPerMin: count,
+  verifyAfterPolls: count,
+  verifyAfterMs: {
+    ok: (v) => v === null || isNumberIn(v, MAX_CLOCK_STEP_MS),
+    rule: `must be null or a number of ms from 0 to ${MAX_CLOCK_STEP_MS} (100 years)`,
+  },
+  kycDisabled: flag,
+  strict: flag,
+};
+
+const isConfigKey = (key: string): key is keyof SandboxConfig => Object.hasOwn(RULES, key);
+
+/** The rule `value` breaks as `key` ("must be …"), or undefined when it is acceptable. */
+export function configRuleBroken(key: keyof SandboxConfig, value: unknown): string | undefined {
+  return RULES[key].ok(value) ? undefined : RULES[key].rule;
+}
+
 export function configFrom(options: SandboxOptions): SandboxConfig {
+  const { seed, clock: _, ...settings } = options;
+  if (seed !== undefined && !Number.isSafeInteger(seed)) {
+    throw new TypeError('invalid sandbox option: seed must be a whole number');
+  }
   const config: SandboxConfig = { ...DEFAULT_CONFIG, faults: [...DEFAULT_CONFIG.faults] };
-  const problem = applyConfigPatch(config, options);
+  const problem = applyConfigPatch(config, settings);
   if (problem !== undefined) throw new TypeError(`invalid sandbox option: ${problem}`);
   return config;
 }
 
-const NUMBER_KEYS = [
-  'latencyMs',
-  'hangMs',
-  'writesPerMin',
-  'readsPerMin',
-  'verifyAfterPolls',
-] as const satisfies readonly (keyof SandboxConfig)[];
-
 /**
- * Validates and applies a partial config in place. Returns a description of the first bad field
- * (nothing is applied then), because the admin API takes untrusted JSON.
+ * Validates a partial config and applies it in place only if every field passes; otherwise returns
+ * the first bad field and its rule and changes nothing, because the admin API takes untrusted JSON.
+ * An `undefined` field keeps its value (CLI flags pass through unset).
  */
 export function applyConfigPatch(config: SandboxConfig, patch: unknown): string | undefined {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return 'body must be an object';
-  const p = patch as Record<string, unknown>;
-  const next: SandboxConfig = { ...config };
-  for (const key of NUMBER_KEYS) {
-    const v = p[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `${key} must be a number >= 0`;
-    next[key] = v;
-  }
-  if (p.faultRate !== undefined) {
-    const v = p.faultRate;
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) return 'faultRate must be a number between 0 and 1';
-    next.faultRate = v;
-  }
-  if (p.verifyAfterMs !== undefined) {
-    const v = p.verifyAfterMs;
-    if (v !== null && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
-      return 'verifyAfterMs must be a number >= 0 or null';
-    }
-    next.verifyAfterMs = v;
-  }
-  if (p.faults !== undefined) {
-    const v = p.faults;
-    if (!Array.isArray(v) || !v.every((k): k is FaultKind => FAULT_KINDS.includes(k as FaultKind))) {
-      return `faults must be a list of ${FAULT_KINDS.join(', ')}`;
-    }
-    next.faults = [...new Set(v)];
-  }
-  for (const key of ['kycDisabled', 'strict'] as const) {
-    const v = p[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'boolean') return `${key} must be a boolean`;
-    next[key] = v;
+  const next: Record<string, unknown> = { ...config };
+  for (const [key, value] of Object.entries(patch)) {
+    if (!isConfigKey(key)) return `${key} is not a setting (known: ${Object.keys(RULES).join(', ')})`;
+    if (value === undefined) continue;
+    const broken = configRuleBroken(key, value);
+    if (broken !== undefined) return `${key} ${broken}`;
+    next[key] = key === 'faults' ? [...new Set(value as FaultKind[])] : value;
   }
   Object.assign(config, next);
+  return undefined;
+}
+
+/** Why the sandbox clock, now at `now`, cannot move by `ms`; undefined when it can. */
+export function clockStepProblem(ms: unknown, now: number): string | undefined {
+  if (!isNumberIn(ms, MAX_CLOCK_STEP_MS)) {
+    return `ms must be a number from 0 to ${MAX_CLOCK_STEP_MS} (100 years) per step`;
+  }
+  if (now + (ms as number) > MAX_DATE_MS) {
+    return `ms would move the clock past ${new Date(MAX_DATE_MS).toISOString()}, the last date a clock can show`;
+  }
   return undefined;
 }

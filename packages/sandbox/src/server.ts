@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { type Outcome, SandboxApp } from './app.js';
+import { type Outcome, SandboxApp, type SandboxRequest } from './app.js';
 import type { SandboxOptions } from './options.js';
-import type { Reply } from './reply.js';
+import { error, type Reply } from './reply.js';
 
 /** Above the 10 MB image limit once base64-encoded, with room for the JSON around it. */
 const MAX_BODY_BYTES = 15 * 1024 * 1024;
@@ -38,7 +38,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     if (!hasBody) {
       // Fast path for GETs and the body-less trigger: no stream bookkeeping.
       req.resume();
-      act(app.handle({ method, url: req.url ?? '/', headers: req.headers, body: EMPTY }), req, res);
+      act(handle(app, { method, url: req.url ?? '/', headers: req.headers, body: EMPTY }), req, res);
       return;
     }
     const chunks: Buffer[] = [];
@@ -55,7 +55,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         return;
       }
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      act(app.handle({ method, url: req.url ?? '/', headers: req.headers, body }), req, res);
+      act(handle(app, { method, url: req.url ?? '/', headers: req.headers, body }), req, res);
     });
   };
 
@@ -127,6 +127,16 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A bug in one request answers 500 (naming only the error class) instead of ending the process. */
+function handle(app: SandboxApp, req: SandboxRequest): Outcome {
+  try {
+    return app.handle(req);
+  } catch (e) {
+    const name = e instanceof Error ? e.name : 'error';
+    return { type: 'reply', reply: error(500, `the sandbox failed on this request (${name})`), delayMs: 0 };
+  }
+}
 
 function send(res: ServerResponse, reply: Reply): void {
   if (res.destroyed) return;

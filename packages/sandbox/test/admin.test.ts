@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { createSandbox } from '../src/index.js';
 import { API, alice, KEY, PNG, policy, start, statusOf } from './helpers.js';
 
 async function onboard(call: Awaited<ReturnType<typeof start>>['call'], id: string, lastName: string) {
@@ -161,5 +162,169 @@ describe('admin API', () => {
     expect((await request(`${url}/__sandbox/nothing`)).statusCode).toBe(404);
     expect((await request(`${url}/__sandbox/stats`, { method: 'DELETE' })).statusCode).toBe(405);
     expect((await call('GET', '/api/__sandbox/stats')).status).toBe(404);
+  });
+});
+
+// ---- bad admin and option values: a 400 naming the field and its rule, and nothing changed ------
+
+/** A sandbox on a fixed clock, so "the clock did not move" is an exact comparison. */
+async function startFixed(now = 1_767_225_600_000) {
+  const started = await start({ clock: { now: () => now } });
+  const admin = async (method: 'GET' | 'PUT' | 'POST', path: string, body?: string) => {
+    const res = await request(`${started.url}/__sandbox/${path}`, { method, ...(body ? { body } : {}) });
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+  };
+  /** Config and clock as the admin API shows them. */
+  const observed = async () => ({
+    config: (await admin('GET', 'config')).body,
+    clock: (await admin('GET', 'clock')).body,
+  });
+  /** An ordinary API write, which reads the clock and formats it as a date. */
+  const apiStillAnswers = async (id: string) => {
+    const res = await started.call('PUT', `${API}/users/userId:${id}/legal-documents`, policy);
+    expect(res.status, res.body.message).toBe(200);
+    expect(res.body).toEqual({ acceptedAt: policy.acceptedAt });
+  };
+  return { ...started, admin, observed, apiStillAnswers };
+}
+
+const TIMER = 'must be a number of ms from 0 to 2147483647 (the most a Node timer waits)';
+const COUNT = 'must be a whole number >= 0';
+
+describe('PUT /__sandbox/config refuses a bad value with a 400 and changes nothing', () => {
+  // Values are raw JSON: 1e400 is how JSON spells a number that parses to Infinity.
+  const rows = [
+    { field: 'latencyMs', values: ['2147483648', '1e16', '1e400', '-1', '"5"'], rule: TIMER },
+    { field: 'hangMs', values: ['2147483648', '1e400', '-0.5', 'null'], rule: TIMER },
+    { field: 'writesPerMin', values: ['1.5', '1e400', '-1', '"120"'], rule: COUNT },
+    { field: 'readsPerMin', values: ['0.5', '1e400', '9007199254740993'], rule: COUNT },
+    { field: 'verifyAfterPolls', values: ['2.5', '1e400', '-1'], rule: COUNT },
+    {
+      field: 'verifyAfterMs',
+      values: ['3155760000001', '1e300', '1e400', '-1', '"soon"'],
+      rule: 'must be null or a number of ms from 0 to 3155760000000 (100 years)',
+    },
+    { field: 'faultRate', values: ['1.5', '-0.1', '1e400', '"0.5"'], rule: 'must be a number from 0 to 1' },
+    {
+      field: 'faults',
+      values: ['["boom"]', '"hang"', '[429]'],
+      rule: 'must be a list of 429, 500, 503, hang, reset, lost-response',
+    },
+    { field: 'strict', values: ['"yes"', '1'], rule: 'must be true or false' },
+  ];
+  it.each(rows.map((row) => [`${row.field}: ${row.values.join(', ')}`, row] as const))(
+    '%s',
+    async (_, { field, values, rule }) => {
+      const { admin, observed, apiStillAnswers } = await startFixed();
+      const before = await observed();
+      for (const value of values) {
+        const res = await admin('PUT', 'config', `{"kycDisabled":true,"${field}":${value}}`);
+        expect(res, value).toMatchObject({ status: 400, body: { message: `${field} ${rule}` } });
+        // kycDisabled was valid, yet the patch is all or nothing.
+        expect(await observed(), value).toEqual(before);
+        await apiStillAnswers(`after-${field}`);
+      }
+    },
+  );
+
+  it('a setting that does not exist (a typo) is refused, not ignored', async () => {
+    const { admin, observed, apiStillAnswers } = await startFixed();
+    const before = await observed();
+    const res = await admin('PUT', 'config', '{"latencyMS":5}');
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/^latencyMS is not a setting \(known: faultRate, .*latencyMs/);
+    expect(await observed()).toEqual(before);
+    await apiStillAnswers('after-typo');
+  });
+});
+
+describe('POST /__sandbox/clock/advance refuses a bad step with a 400 and leaves the clock', () => {
+  it.each([
+    ['1e16 ms (answered 400 yet moved the clock, and the next request crashed the process)', '{"ms":1e16}'],
+    ['Infinity ms', '{"ms":1e400}'],
+    ['a negative step', '{"ms":-1}'],
+    ['ms as a string', '{"ms":"1000"}'],
+    ['ms null', '{"ms":null}'],
+    ['no ms at all', '{}'],
+  ])('%s', async (_, body) => {
+    const { admin, observed, apiStillAnswers } = await startFixed();
+    const before = await observed();
+    const res = await admin('POST', 'clock/advance', body);
+    expect(res).toMatchObject({
+      status: 400,
+      body: { message: 'ms must be a number from 0 to 3155760000000 (100 years) per step' },
+    });
+    expect(await observed()).toEqual(before);
+    await apiStillAnswers('after-step');
+  });
+
+  it('a step that would carry the clock past the last valid Date', async () => {
+    const { admin, observed, apiStillAnswers } = await startFixed(8.64e15 - 1_000);
+    const before = await observed();
+    const res = await admin('POST', 'clock/advance', '{"ms":2000}');
+    expect(res).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/^ms would move the clock past \+275760-09-13T00:00:00\.000Z/) },
+    });
+    expect(await observed()).toEqual(before);
+    await apiStillAnswers('at-the-end-of-time');
+    expect((await admin('POST', 'clock/advance', '{"ms":1000}')).status).toBe(200);
+  });
+
+  it('GET /__sandbox/clock shows the sandbox time, advanced', async () => {
+    const { admin } = await startFixed(0);
+    expect((await admin('GET', 'clock')).body).toEqual({ now: '1970-01-01T00:00:00.000Z' });
+    await admin('POST', 'clock/advance', '{"ms":60000}');
+    expect((await admin('GET', 'clock')).body).toEqual({ now: '1970-01-01T00:01:00.000Z' });
+  });
+});
+
+describe('the JS API refuses the same values, changing nothing', () => {
+  it('configure and advanceClock throw and leave config and clock as they were', async () => {
+    const { sandbox } = await startFixed();
+    const config = sandbox.config();
+    const now = sandbox.now();
+    expect(() => sandbox.configure({ kycDisabled: true, hangMs: 2 ** 31 })).toThrow(`hangMs ${TIMER}`);
+    expect(() => sandbox.configure({ latencyMs: Number.NaN })).toThrow(`latencyMs ${TIMER}`);
+    expect(() => sandbox.configure({ faultRate: Number.NaN })).toThrow(
+      'faultRate must be a number from 0 to 1',
+    );
+    expect(() => sandbox.configure({ verifyAfterPolls: 0.5 })).toThrow(`verifyAfterPolls ${COUNT}`);
+    expect(() => sandbox.advanceClock(1e16)).toThrow(RangeError);
+    expect(() => sandbox.advanceClock(Number.NaN)).toThrow(RangeError);
+    expect(sandbox.config()).toEqual(config);
+    expect(sandbox.now()).toBe(now);
+  });
+
+  it('createSandbox refuses bad options before anything runs', () => {
+    expect(() => createSandbox({ hangMs: 2 ** 31 })).toThrow(`invalid sandbox option: hangMs ${TIMER}`);
+    expect(() => createSandbox({ writesPerMin: 1.5 })).toThrow(
+      `invalid sandbox option: writesPerMin ${COUNT}`,
+    );
+    expect(() => createSandbox({ verifyAfterMs: Number.POSITIVE_INFINITY })).toThrow(
+      /verifyAfterMs must be null/,
+    );
+    expect(() => createSandbox({ seed: 0.5 })).toThrow('invalid sandbox option: seed must be a whole number');
+  });
+});
+
+describe('a request the sandbox itself fails on', () => {
+  it('answers 500 and the sandbox keeps serving', async () => {
+    let fail = true;
+    const { call } = await start({
+      clock: {
+        now: () => {
+          if (!fail) return 0;
+          fail = false;
+          throw new RangeError('simulated');
+        },
+      },
+    });
+    const failed = await call('GET', `${API}/users/userId:x`);
+    expect(failed).toMatchObject({
+      status: 500,
+      body: { message: 'the sandbox failed on this request (RangeError)' },
+    });
+    expect((await call('GET', `${API}/users/userId:x`)).status).toBe(404);
   });
 });
