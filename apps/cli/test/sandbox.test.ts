@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requireBuild, runCli } from './__test-utils__/cli.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 let child: ChildProcess | undefined;
@@ -50,5 +51,36 @@ describe('kyc-handoff sandbox', () => {
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('kyc-handoff sandbox refuses a bad flag before it starts', () => {
+  // The same bounds as the sandbox's admin API; before them, most of these started a sandbox.
+  it.each([
+    [
+      '--latency-ms',
+      '2147483648',
+      'must be a number of ms from 0 to 2147483647 (the most a Node timer waits)',
+    ],
+    ['--hang-ms', '99999999999', 'must be a number of ms from 0 to 2147483647 (the most a Node timer waits)'],
+    [
+      '--verify-after-ms',
+      '3155760000001',
+      'must be null or a number of ms from 0 to 3155760000000 (100 years)',
+    ],
+    ['--writes-per-min', '1e3', 'must be a whole number >= 0'],
+    ['--reads-per-min', ' ', 'must be a whole number >= 0'],
+    ['--verify-after-polls', '0x10', 'must be a whole number >= 0'],
+    ['--fault-rate', 'NaN', 'must be a number from 0 to 1'],
+    ['--fault-rate', '', 'must be a number'],
+    ['--port', '70000', 'must be a port number from 0 to 65535'],
+    ['--seed', '1.5', 'must be a whole number >= 0'],
+  ])('%s %j', async (flag, value, rule) => {
+    requireBuild();
+    const r = await runCli(['sandbox', '--port', '0', flag, value], { timeoutMs: 10_000 });
+    expect(r.stdout).not.toContain('listening on');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`option '${flag} <`);
+    expect(r.stderr).toContain(`is invalid. ${rule}`);
   });
 });

@@ -1,4 +1,11 @@
-import { createSandbox, FAULT_KINDS, type FaultKind } from '@kyc-handoff/sandbox';
+import {
+  configRuleBroken,
+  createSandbox,
+  DEFAULT_CONFIG,
+  FAULT_KINDS,
+  type FaultKind,
+  type SandboxConfig,
+} from '@kyc-handoff/sandbox';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 interface SandboxFlags {
@@ -17,17 +24,34 @@ interface SandboxFlags {
   strict?: boolean;
 }
 
-function nonNegativeInt(value: string): number {
+/** Decimal digits only: Number() alone would take '', ' ', '0x10' and '1e3'. */
+function wholeNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number >= 0');
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError('must be a whole number >= 0');
+  }
   return n;
 }
 
-function probability(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n <= 1))
-    throw new InvalidArgumentError('must be a number between 0 and 1');
+function port(value: string): number {
+  const n = wholeNumber(value);
+  if (n > 65_535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
   return n;
+}
+
+function decimal(value: string): number {
+  if (value.trim() === '') throw new InvalidArgumentError('must be a number');
+  return Number(value);
+}
+
+/** The flag for a sandbox setting, held to the sandbox's own rule so the flag and the admin API agree. */
+function setting(field: keyof SandboxConfig, parse: (value: string) => number) {
+  return (value: string): number => {
+    const n = parse(value);
+    const broken = configRuleBroken(field, n);
+    if (broken !== undefined) throw new InvalidArgumentError(broken);
+    return n;
+  };
 }
 
 function faultList(value: string): FaultKind[] {
@@ -49,40 +73,55 @@ function faultList(value: string): FaultKind[] {
 export function sandboxCommand(): Command {
   return new Command('sandbox')
     .description('run a local Crossmint-compatible users API (outcomes and faults can be forced)')
-    .option('--port <n>', 'port to listen on (0 picks a free one)', nonNegativeInt, 4010)
+    .option('--port <n>', 'port to listen on (0 picks a free one)', port, 4010)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option(
       '--verify-after-polls <n>',
       'identity-verification reads until pending-review turns verified',
-      nonNegativeInt,
-      1,
+      setting('verifyAfterPolls', wholeNumber),
+      DEFAULT_CONFIG.verifyAfterPolls,
     )
     .option(
       '--verify-after-ms <n>',
-      'verify this many ms after the trigger instead of counting reads',
-      nonNegativeInt,
+      'verify this many sandbox-clock ms after the trigger instead of counting reads (at most 100 years)',
+      setting('verifyAfterMs', wholeNumber),
     )
     .option(
       '--writes-per-min <n>',
       'writes per API key per sliding minute (0 = unlimited)',
-      nonNegativeInt,
-      120,
+      setting('writesPerMin', wholeNumber),
+      DEFAULT_CONFIG.writesPerMin,
     )
     .option(
       '--reads-per-min <n>',
       'reads per API key per sliding minute (0 = unlimited)',
-      nonNegativeInt,
-      360,
+      setting('readsPerMin', wholeNumber),
+      DEFAULT_CONFIG.readsPerMin,
     )
-    .option('--fault-rate <p>', 'probability (0..1) that a request gets a fault', probability, 0)
+    .option(
+      '--fault-rate <p>',
+      'probability (0..1) that a request gets a fault',
+      setting('faultRate', decimal),
+      DEFAULT_CONFIG.faultRate,
+    )
     .addOption(
       new Option('--faults <list>', `fault kinds to draw from, comma-separated (${FAULT_KINDS.join(', ')})`)
         .argParser(faultList)
         .default([...FAULT_KINDS], 'all'),
     )
-    .option('--latency-ms <n>', 'delay added before every answer', nonNegativeInt, 0)
-    .option('--hang-ms <n>', 'how long a hang fault holds a request', nonNegativeInt, 120_000)
-    .option('--seed <n>', 'make faults and ids repeatable', nonNegativeInt)
+    .option(
+      '--latency-ms <n>',
+      'delay added before every answer (at most 2147483647)',
+      setting('latencyMs', wholeNumber),
+      DEFAULT_CONFIG.latencyMs,
+    )
+    .option(
+      '--hang-ms <n>',
+      'how long a hang fault holds a request (at most 2147483647)',
+      setting('hangMs', wholeNumber),
+      DEFAULT_CONFIG.hangMs,
+    )
+    .option('--seed <n>', 'make faults and ids repeatable', wholeNumber)
     .option('--kyc-disabled', 'answer 403 "project not configured to support the users KYC endpoints"')
     .option('--strict', 'refuse acceptedAt without a trailing Z')
     .addHelpText(
