@@ -7,8 +7,9 @@ import {
   type DocumentType,
   describeIssues,
   type FieldIssue,
-  fromPersisted,
   InputRecord,
+  isQuarantineReason,
+  isStoredRecordError,
   type JournalEntry,
   MACHINE_VERSION,
   type NewOnboarding,
@@ -22,8 +23,14 @@ import {
   type ProductType,
   parseRecord,
   pendingEffect,
+  type QuarantineReason,
+  quarantinedSnapshot,
+  type RecordDocument,
+  redactRecordValues,
   requirementsFor,
+  restoreSnapshot,
   type StateCounts,
+  type Step,
   type SubmitStatus,
   SuppliedData,
   startOnboarding,
@@ -34,6 +41,7 @@ import {
 import { type BudgetLimits, Budgets, type SharedTokenSource } from './budget.js';
 import { type Clock, systemClock } from './clock.js';
 import { GroupCommitter } from './committer.js';
+import { ConnectivityWatch, watchedPort } from './connectivity.js';
 import { createDocumentReader, type DocumentReader } from './documents.js';
 import { type Logger, silentLogger } from './logger.js';
 import { performCall } from './perform.js';
@@ -67,7 +75,10 @@ export interface HandoffOptions {
   /** Names this worker in leases; default host:pid:random. */
   owner?: string;
   leaseMs?: number;
-  /** Resolves document paths in records; default: files relative to the working directory. */
+  /**
+   * Reads the documents of records; default `createDocumentReader({ root: process.cwd() })`: files
+   * inside the working directory only, at most 10 MB each, 64 MB held at once.
+   */
   readDocument?: DocumentReader;
   logger?: Logger;
   inspector?: InspectorLike;
@@ -76,6 +87,9 @@ export interface HandoffOptions {
   /** How often an idle worker looks for work added by someone else (default 5 s). */
   idleSweepMs?: number;
 }
+
+/** The journal's name for the engine setting an onboarding aside (not an event of the machine). */
+export const QUARANTINED = 'QUARANTINED';
 
 /** A journal entry as it is committed, with the outcome it led to. */
 export interface TransitionNotice extends JournalEntry {
@@ -117,6 +131,8 @@ export interface Handoff {
     commits: number;
     writesGranted: number;
     readsGranted: number;
+    /** Onboardings this handoff quarantined (moved to failed because their row or record was unreadable). */
+    quarantined: number;
   };
 }
 
@@ -140,7 +156,11 @@ export function createHandoff(options: HandoffOptions): Handoff {
   const idleSweepMs = options.idleSweepMs ?? 5_000;
   const owner = options.owner ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const targets = options.targets ?? ['offramp'];
-  const readDocument = options.readDocument ?? createDocumentReader();
+  const readDocument = options.readDocument ?? createDocumentReader({ root: process.cwd() });
+  const crossmint = watchedPort(
+    options.crossmint,
+    new ConnectivityWatch(clock, logger, options.crossmint.baseUrl),
+  );
   const shared = 'takeTokens' in store ? (store as unknown as SharedTokenSource) : undefined;
   const budgets = new Budgets(options.budgets ?? {}, clock, shared);
   const committer = new GroupCommitter(store);
@@ -156,10 +176,23 @@ export function createHandoff(options: HandoffOptions): Handoff {
   let running = false;
   let stopping = false;
   let abort = newAbortController();
+  let quarantined = 0;
+
+  // A kind of trouble is said at warn the first time, then at debug: a stall is never silent, and
+  // a thousand of the same never drown the output.
+  const warned = new Set<string>();
+  function warnOnce(kind: string, message: string, fields: Record<string, unknown>) {
+    if (warned.has(kind)) {
+      logger.debug(message, fields);
+      return;
+    }
+    warned.add(kind);
+    logger.warn(`${message} (said once; the rest at debug)`, fields);
+  }
 
   const inspectorId = (userId: string) => `onboarding:${userId}`;
   const inspected = new Set<string>();
-  function inspect(userId: string, snapshot: OnboardingSnapshot, event?: OnboardingEvent) {
+  function inspect(userId: string, snapshot: OnboardingSnapshot, event?: { type: string }) {
     const inspector = options.inspector;
     if (!inspector) return;
     const id = inspectorId(userId);
@@ -182,6 +215,17 @@ export function createHandoff(options: HandoffOptions): Handoff {
         logger.warn('a transition listener threw', { error: (error as Error).message });
       }
     }
+  }
+
+  /** A journal entry for the quarantine of `userId` (its state before, if it could be read). */
+  function quarantineNotice(
+    userId: string,
+    before: OnboardingSnapshot | undefined,
+    reason: QuarantineReason,
+  ): TransitionNotice {
+    const at = clock.now();
+    const from = before === undefined ? 'unreadable' : statePath(before);
+    return { userId, at, from, event: QUARANTINED, to: 'failed', outcome: null, detail: reason };
   }
 
   function noticeOf(
@@ -208,6 +252,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
     after: OnboardingSnapshot,
     journal: TransitionNotice[],
     releaseLease: boolean,
+    eraseRecord = false,
   ): CommitTransition {
     const effect = pendingEffect(after);
     const ctx = after.context;
@@ -224,13 +269,25 @@ export function createHandoff(options: HandoffOptions): Handoff {
       outcome: ctx.outcome,
       journal,
       releaseLease,
+      ...(eraseRecord && { eraseRecord }),
       now: clock.now(),
     };
   }
 
   async function drive(row: OnboardingRow): Promise<void> {
     const userId = row.userId;
-    let snapshot = fromPersisted(row.snapshot);
+    const restored = restoreSnapshot(row.snapshot, { userId, state: row.state });
+    const unreadableMessage = restored.ok
+      ? ''
+      : `the stored onboarding cannot be restored: ${restored.problem}`;
+    // An unreadable row starts from its quarantine (below), which replaces this snapshot.
+    let snapshot = restored.ok
+      ? restored.snapshot
+      : quarantinedSnapshot(
+          undefined,
+          { userId, targets, seed: seedFor(userId), now: clock.now() },
+          { reason: 'unreadable-row', message: unreadableMessage },
+        );
     let version = row.version;
     let record: InputRecord | undefined;
     let recordLoaded = false;
@@ -238,11 +295,11 @@ export function createHandoff(options: HandoffOptions): Handoff {
     // transition still gets its journal row): a store write per step cost more CPU than the HTTP
     // call it recorded. A crash in between only repeats calls, and a repeated call sends the same
     // bytes; CHECKPOINT_MS bounds how much a crash can make a slow run repeat.
-    let unsaved: { event: OnboardingEvent; after: OnboardingSnapshot; notice: TransitionNotice }[] = [];
+    let unsaved: { event: { type: string }; after: OnboardingSnapshot; notice: TransitionNotice }[] = [];
     let savedAt = clock.now();
 
     /** Commits the unsaved steps (or just lets the lease go); false when the lease was lost. */
-    async function save(releaseLease: boolean): Promise<boolean> {
+    async function save(releaseLease: boolean, eraseRecord = false): Promise<boolean> {
       if (unsaved.length === 0) {
         if (releaseLease) await store.renewLeases([userId], owner, clock.now() - 1);
         return true;
@@ -256,10 +313,13 @@ export function createHandoff(options: HandoffOptions): Handoff {
           snapshot,
           steps.map((s) => s.notice),
           releaseLease,
+          eraseRecord,
         ),
       );
       if (!result.committed || result.newVersion === undefined) {
-        logger.warn('lease lost: another worker moved this onboarding on; result dropped', { userId });
+        warnOnce('lease-lost', 'lease lost: another worker moved this onboarding on; result dropped', {
+          userId,
+        });
         return false;
       }
       // A commit keeps the stored lease expiry as it was: `leases` tracks that expiry, and only a
@@ -271,6 +331,57 @@ export function createHandoff(options: HandoffOptions): Handoff {
         publish(step.notice);
       }
       return true;
+    }
+
+    /**
+     * Sets this onboarding aside in `failed` with the steps before it, in one commit: it can never
+     * run, and retrying it at every claim would fill the log and stall its slot. An unusable record
+     * is erased in that commit, so the platform's corrected record is taken by a submit with update.
+     */
+    async function quarantine(
+      before: OnboardingSnapshot | undefined,
+      reason: QuarantineReason,
+      message: string,
+    ): Promise<void> {
+      const step = before === undefined ? null : currentStep(before);
+      const after = quarantinedSnapshot(
+        before,
+        { userId, targets, seed: seedFor(userId), now: clock.now() },
+        { reason, message, step },
+      );
+      unsaved.push({ event: { type: QUARANTINED }, after, notice: quarantineNotice(userId, before, reason) });
+      snapshot = after;
+      if (await save(true, reason !== 'unreadable-row')) {
+        quarantined++;
+        warnOnce(`quarantine:${reason}`, `onboarding quarantined to failed (${reason}); the others go on`, {
+          userId,
+          problem: message,
+          next: 'status USER_ID shows why; repair the cause, then retry USER_ID starts it afresh',
+        });
+      }
+    }
+
+    /** The record, loaded once per task; undefined once erased. False: it was quarantined instead. */
+    async function loadRecord(): Promise<boolean> {
+      if (recordLoaded) return true;
+      try {
+        record = await store.loadRecord(userId);
+      } catch (error) {
+        if (!isStoredRecordError(error)) throw error;
+        await quarantine(
+          snapshot,
+          error.problem,
+          `${error.message}; the unusable record was erased: submit the user again with update, then retry`,
+        );
+        return false;
+      }
+      recordLoaded = true;
+      return true;
+    }
+
+    if (!restored.ok) {
+      await quarantine(undefined, 'unreadable-row', unreadableMessage);
+      return;
     }
 
     inspect(userId, snapshot);
@@ -295,6 +406,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
       if (effect.kind === 'wake') {
         event = { type: 'DUE', now: clock.now() };
       } else {
+        if (needsRecord(effect) && !(await loadRecord())) return;
         const bucket = budgets.bucket(effect.budget);
         idleWaits++;
         try {
@@ -305,20 +417,9 @@ export function createHandoff(options: HandoffOptions): Handoff {
         } finally {
           idleWaits--;
         }
-        if (!recordLoaded && needsRecord(effect)) {
-          record = await store.loadRecord(userId);
-          recordLoaded = true;
-        }
         callsInFlight++;
         try {
-          event = await performCall(
-            options.crossmint,
-            effect,
-            record,
-            readDocument,
-            () => clock.now(),
-            abort.signal,
-          );
+          event = await performCall(crossmint, effect, record, readDocument, () => clock.now(), abort.signal);
         } finally {
           callsInFlight--;
         }
@@ -327,16 +428,28 @@ export function createHandoff(options: HandoffOptions): Handoff {
           await save(true);
           return;
         }
+        if (event.type === 'STEP_FAILED') {
+          // Crossmint's message may quote what it stored of this user, even for a call without a
+          // body: no value of the record is kept in the snapshot, last_error or any output.
+          if (!(await loadRecord())) return;
+          event = {
+            ...event,
+            error: { ...event.error, message: redactRecordValues(event.error.message, record) },
+          };
+        }
         if (event.type === 'STEP_FAILED' && event.error.kind === 'rate-limited') {
           bucket.penalize(event.error.retryAfterMs ?? 1_000);
-          logger.warn('Crossmint answered 429: slowing down', { userId, budget: effect.budget });
+          warnOnce(`429:${effect.budget}`, 'Crossmint answered 429: slowing down', {
+            userId,
+            budget: effect.budget,
+          });
         } else if (event.type !== 'STEP_FAILED') {
           bucket.recordSuccess();
         }
       }
       const next = applyEvent(snapshot, event);
       if (next === snapshot) {
-        logger.warn('event not accepted in this state; dropped', {
+        warnOnce(`dropped:${event.type}`, 'event not accepted in this state; dropped', {
           userId,
           state: statePath(snapshot),
           event: event.type,
@@ -470,13 +583,23 @@ export function createHandoff(options: HandoffOptions): Handoff {
     const now = clock.now();
     const results: SubmitResult[] = new Array(raws.length);
     const accepted: { index: number; item: NewOnboarding }[] = [];
-    raws.forEach((raw, index) => {
-      const parsed = parseRecord(raw);
+    const parsedAll = raws.map((raw) => parseRecord(raw));
+    // Documents are checked before the record is accepted, so a refused file is that line's error
+    // and not a failure after the user's data has already been sent.
+    const documentIssues = await Promise.all(
+      parsedAll.map((parsed) => (parsed.ok ? checkDocuments(parsed.record.documents) : [])),
+    );
+    parsedAll.forEach((parsed, index) => {
       if (!parsed.ok) {
         results[index] = { userId: parsed.userId, status: 'invalid', issues: parsed.issues };
         return;
       }
       const record = parsed.record;
+      const issues = documentIssues[index] ?? [];
+      if (issues.length > 0) {
+        results[index] = { userId: record.userId, status: 'invalid', issues };
+        return;
+      }
       if (options.precheck !== false) {
         const missing = targets.map((product) => requirementsFor(record, product));
         const missingData = [...new Set(missing.flatMap((m) => m.missingData))];
@@ -521,6 +644,22 @@ export function createHandoff(options: HandoffOptions): Handoff {
     return results;
   }
 
+  /** Why each document would be refused, as field issues (`documents.1.path`); empty when all pass. */
+  async function checkDocuments(documents: readonly RecordDocument[] | undefined): Promise<FieldIssue[]> {
+    if (documents === undefined || documents.length === 0) return [];
+    const refusals = await Promise.all(documents.map((d) => readDocument.check(d)));
+    return refusals.flatMap((refused, i) =>
+      refused === undefined
+        ? []
+        : [
+            {
+              field: `documents.${i}.${documents[i]?.data !== undefined ? 'data' : 'path'}`,
+              reason: refused.message,
+            },
+          ],
+    );
+  }
+
   /** An updated record of a user waiting for data is that data: resubmit it whole. */
   async function resumeAfterUpdate(record: InputRecord) {
     const row = await store.get(record.userId);
@@ -546,15 +685,87 @@ export function createHandoff(options: HandoffOptions): Handoff {
         reason: `user ${userId} is ${row.state}; this only applies to ${allowed.join(' or ')}`,
       };
     }
-    const before = fromPersisted(row.snapshot);
+    const restored = restoreSnapshot(row.snapshot, { userId, state: row.state });
+    if (!restored.ok) {
+      return {
+        ok: false,
+        reason: `the stored onboarding of ${userId} cannot be restored (${restored.problem}): retry it to start it afresh`,
+      };
+    }
+    const before = restored.snapshot;
     const after = applyEvent(before, event);
-    const notice = noticeOf(userId, before, event, after);
+    return commitManual(row, before, after, noticeOf(userId, before, event, after), event);
+  }
+
+  /** Commits an operator's move of one onboarding (one transition, lease released) and tells everyone. */
+  async function commitManual(
+    row: OnboardingRow,
+    before: OnboardingSnapshot | undefined,
+    after: OnboardingSnapshot,
+    notice: TransitionNotice,
+    event: { type: string },
+  ): Promise<ManualResult> {
+    const userId = row.userId;
     const [result] = await store.commit([commitOf(userId, row.version, after, [notice], true)]);
     if (!result?.committed) return { ok: false, reason: `user ${userId} changed meanwhile; try again` };
+    if (before === undefined) inspect(userId, after);
     inspect(userId, after, event);
     publish(notice);
     signal.notify();
     return { ok: true, state: statePath(after) };
+  }
+
+  /**
+   * Sends a failed onboarding back to the start. One that was quarantined (or whose row cannot be
+   * read at all) starts afresh from its current record, which the repair may have replaced; any
+   * other repeats its flow with the documents it had. Every write repeats with an identical body.
+   */
+  async function retry(userId: string): Promise<ManualResult> {
+    const row = await store.get(userId);
+    if (!row) return { ok: false, reason: `no onboarding for user ${userId}` };
+    const restored = restoreSnapshot(row.snapshot, { userId, state: row.state });
+    if (restored.ok && row.state !== 'failed') {
+      return { ok: false, reason: `user ${userId} is ${row.state}; this only applies to failed` };
+    }
+    const before = restored.ok ? restored.snapshot : undefined;
+    if (before !== undefined && !isQuarantineReason(before.context.failure?.reason)) {
+      return manualEvent(userId, ['failed'], { type: 'RETRY', now: clock.now() });
+    }
+    let record: InputRecord | undefined;
+    try {
+      record = await store.loadRecord(userId);
+    } catch (error) {
+      if (!isStoredRecordError(error)) throw error;
+      return {
+        ok: false,
+        reason: `${error.message}: import the user again with --update (submit with update) to replace the record, then retry`,
+      };
+    }
+    if (record === undefined) {
+      return {
+        ok: false,
+        reason: `the record of ${userId} is no longer stored: submit it again with update`,
+      };
+    }
+    const now = clock.now();
+    const fresh = startOnboarding({
+      userId,
+      targets: before?.context.targets ?? targets,
+      documentTypes: (record.documents ?? []).map((d) => d.documentType),
+      seed: before?.context.seed ?? seedFor(userId),
+      now,
+      ...(options.policy && { policy: options.policy }),
+    });
+    const notice: TransitionNotice = {
+      userId,
+      at: now,
+      from: before === undefined ? 'unreadable' : statePath(before),
+      event: 'RETRY',
+      to: statePath(fresh),
+      outcome: null,
+      detail: 'afresh',
+    };
+    return commitManual(row, before, fresh, notice, { type: 'RETRY' });
   }
 
   async function supplyData(userId: string, data: unknown): Promise<ManualResult> {
@@ -573,13 +784,24 @@ export function createHandoff(options: HandoffOptions): Handoff {
         reason: row ? `user ${userId} is ${row.state}, not requiresData` : `no onboarding for user ${userId}`,
       };
     }
-    const current = await store.loadRecord(userId);
+    let current: InputRecord | undefined;
+    try {
+      current = await store.loadRecord(userId);
+    } catch (error) {
+      if (!isStoredRecordError(error)) throw error;
+      return { ok: false, reason: `${error.message}: submit the whole record again with update` };
+    }
     if (!current)
       return {
         ok: false,
         reason: `the record of ${userId} is no longer stored: submit it again with update`,
       };
     const supplied = parsed.data;
+    const documentIssues = await checkDocuments(supplied.documents);
+    if (documentIssues.length > 0) {
+      const detail = documentIssues.map((i) => `${i.field} ${i.reason}`).join('; ');
+      return { ok: false, reason: `supplied data for ${userId} refused: ${detail}` };
+    }
     const documents = new Map((current.documents ?? []).map((d) => [d.documentType, d]));
     for (const d of supplied.documents ?? []) documents.set(d.documentType, d);
     const merged = InputRecord.parse({
@@ -596,7 +818,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
   return {
     submit,
     supplyData,
-    retry: (userId) => manualEvent(userId, ['failed'], { type: 'RETRY', now: clock.now() }),
+    retry,
     run,
     stop,
     async status(userId, statusOptions = {}) {
@@ -617,6 +839,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
       commits: committer.commits,
       writesGranted: budgets.write.snapshot().granted,
       readsGranted: budgets.read.snapshot().granted,
+      quarantined,
     }),
   };
 }
@@ -626,6 +849,20 @@ function newAbortController(): AbortController {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   return controller;
+}
+
+const STEPS: readonly Step[] = [
+  'recordingPolicy',
+  'submittingKyc',
+  'uploadingDocuments',
+  'triggering',
+  'checking',
+];
+
+/** The step the onboarding is in, if it is in one (a call state). */
+function currentStep(snapshot: OnboardingSnapshot): Step | null {
+  const leaf = statePath(snapshot).split('.').at(-1);
+  return STEPS.find((step) => step === leaf) ?? null;
 }
 
 function needsRecord(effect: Extract<PendingEffect, { kind: 'call' }>): boolean {

@@ -6,13 +6,21 @@ export {
   TokenBucket,
 } from './budget.js';
 export { type Clock, systemClock, VirtualClock } from './clock.js';
-export { createDocumentReader, type DocumentReader } from './documents.js';
+export {
+  createDocumentReader,
+  DEFAULT_MAX_HELD_DOCUMENT_BYTES,
+  type DocumentReader,
+  type DocumentReaderOptions,
+  DocumentRefusedError,
+  type HeldDocument,
+} from './documents.js';
 export {
   createHandoff,
   type Handoff,
   type HandoffOptions,
   type InspectorLike,
   type ManualResult,
+  QUARANTINED,
   type RunOptions,
   type SubmitResult,
   type TransitionNotice,

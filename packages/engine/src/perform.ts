@@ -11,7 +11,7 @@ import {
   userLocator,
 } from '@kyc-handoff/core';
 import type { Result, ResultAsync } from 'neverthrow';
-import type { DocumentReader } from './documents.js';
+import { type DocumentReader, DocumentRefusedError, type HeldDocument } from './documents.js';
 
 type CallEffect = Extract<PendingEffect, { kind: 'call' }>;
 
@@ -67,16 +67,27 @@ export async function performCall(
           `the record of ${effect.userId} has no ${effect.documentType} document: supply it`,
         );
       }
-      let data: string;
+      let held: HeldDocument;
       try {
-        data = await readDocument(document);
+        held = await readDocument.read(document, signal);
       } catch (error) {
-        return dataProblem(now(), `document of ${effect.userId}: ${(error as Error).message}`);
+        if (error instanceof DocumentRefusedError) {
+          return dataProblem(now(), `document of ${effect.userId}: ${error.message}`);
+        }
+        if (signal?.aborted) {
+          // Stopped while waiting for the document byte budget: nothing was sent.
+          return { type: 'STEP_FAILED', now: now(), error: { kind: 'transient', message: 'stopped' } };
+        }
+        throw error;
       }
-      return settle(
-        'uploadDocument',
-        port.uploadDocument(documentUploadBody(effect.userId, document, data), options),
-      );
+      try {
+        return await settle(
+          'uploadDocument',
+          port.uploadDocument(documentUploadBody(effect.userId, document, held.data), options),
+        );
+      } finally {
+        held.release();
+      }
     }
   }
 }

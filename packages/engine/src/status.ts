@@ -1,8 +1,9 @@
 import {
-  fromPersisted,
+  type Failure,
   type JournalEntry,
   type OnboardingRow,
   type ProductEligibility,
+  restoreSnapshot,
   statePath,
 } from '@kyc-handoff/core';
 
@@ -16,26 +17,32 @@ export interface OnboardingStatus {
   requested: { missingData: string[]; missingDocuments: string[] } | null;
   attempts: number;
   lastError: string | null;
-  failure: { step: string; reason: string; message: string } | null;
+  failure: Failure | null;
   wakeAt: number | null;
   createdAt: number;
   updatedAt: number;
   journal: JournalEntry[];
 }
 
+/**
+ * Status from the row; a row whose snapshot cannot be restored still shows, as `unreadable` with the
+ * problem as its failure, until a run quarantines it.
+ */
 export function describeStatus(row: OnboardingRow, journal: JournalEntry[]): OnboardingStatus {
-  const snapshot = fromPersisted(row.snapshot);
-  const ctx = snapshot.context;
+  const restored = restoreSnapshot(row.snapshot, { userId: row.userId, state: row.state });
+  const ctx = restored.ok ? restored.snapshot.context : undefined;
   return {
     userId: row.userId,
     state: row.state,
-    statePath: statePath(snapshot),
+    statePath: restored.ok ? statePath(restored.snapshot) : 'unreadable',
     outcome: row.outcome,
-    eligibility: ctx.eligibility,
-    requested: ctx.requested,
+    eligibility: ctx?.eligibility ?? null,
+    requested: ctx?.requested ?? null,
     attempts: row.attempts,
     lastError: row.lastError,
-    failure: ctx.failure,
+    failure: restored.ok
+      ? (ctx?.failure ?? null)
+      : { step: null, reason: 'unreadable-row', message: restored.problem },
     wakeAt: row.wakeAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

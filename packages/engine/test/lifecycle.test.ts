@@ -53,10 +53,11 @@ describe('engine lifecycle', () => {
     };
     await harness.handoff.submit([record, withMissingDocument]);
     await harness.handoff.run();
-    // A document path that cannot be read: its error must not echo the path or the data.
-    await harness.handoff.supplyData('canary-doc', {
+    // A document path that cannot be read is refused when supplied: the reason must not echo it.
+    const refused = await harness.handoff.supplyData('canary-doc', {
       documents: [{ documentType: 'id-passport', path: `/nonexistent/${CANARY.email}.png` }],
     });
+    expect(refused.ok).toBe(false);
     await harness.handoff.run();
 
     const everything = JSON.stringify({
@@ -65,9 +66,10 @@ describe('engine lifecycle', () => {
       a: await harness.handoff.status('canary-engine'),
       b: await harness.handoff.status('canary-doc'),
       stats: await harness.handoff.stats(),
+      refused,
     });
     expect(everything).toContain('canary-doc');
-    expect((await harness.handoff.status('canary-doc'))?.state).toBe('failed');
+    expect((await harness.handoff.status('canary-doc'))?.state).toBe('requiresData');
     expect(everything).not.toContain(CANARY.ssn);
     expect(everything).not.toContain(CANARY.ssn.replaceAll('-', ''));
     expect(everything).not.toContain(CANARY.email);
