@@ -47,54 +47,71 @@ function refusal(line: number, result: SubmitResult, update: boolean): RefusedRe
   }
 }
 
+export interface IntakeResult {
+  counts: IntakeCounts;
+  /** Why reading stopped early (a CSV syntax error); every record read before it is stored or reported. */
+  stopped?: Error;
+}
+
 /**
  * Submits records in batches, awaiting each batch before reading on (so memory does not grow with
- * the input), and reports every refused record with its line number.
+ * the input), and reports every refused record with its line number, in line order: a line refused
+ * while reading waits in its batch for the refusals the submit finds around it.
  */
 export async function submitAll(
   handoff: Handoff,
   source: AsyncIterable<SourceItem>,
   reporter: Reporter,
   options: IntakeOptions,
-): Promise<IntakeCounts> {
+): Promise<IntakeResult> {
   const counts: IntakeCounts = { records: 0, refused: 0, created: 0, unchanged: 0, updated: 0 };
   const batchSize = options.batchSize ?? 500;
-  let lines: number[] = [];
-  let values: unknown[] = [];
+  let batch: SourceItem[] = [];
 
   const flush = async () => {
-    if (values.length === 0) return;
-    const results = await handoff.submit(values, { update: options.update });
-    for (const [i, result] of results.entries()) {
-      const line = lines[i] ?? 0;
-      const refused = refusal(line, result, options.update);
+    if (batch.length === 0) return;
+    const values = batch.flatMap((item) => ('value' in item ? [item.value] : []));
+    const results = values.length > 0 ? await handoff.submit(values, { update: options.update }) : [];
+    let next = 0;
+    for (const item of batch) {
+      let refused: RefusedRecord | undefined;
+      if ('value' in item) {
+        const result = results[next++];
+        if (result === undefined) throw new Error(`submit returned no result for line ${item.line}`);
+        refused = refusal(item.line, result, options.update);
+        if (
+          !refused &&
+          (result.status === 'created' || result.status === 'unchanged' || result.status === 'updated')
+        ) {
+          counts[result.status]++;
+        }
+      } else {
+        refused = { line: item.line, userId: item.userId, status: 'invalid', issues: item.issues };
+      }
       if (refused) {
         counts.refused++;
         await reporter.add(refused);
-      } else if (
-        result.status === 'created' ||
-        result.status === 'unchanged' ||
-        result.status === 'updated'
-      ) {
-        counts[result.status]++;
       }
     }
-    lines = [];
-    values = [];
+    batch = [];
     options.onBatch?.(counts);
   };
 
-  for await (const item of source) {
-    counts.records++;
-    if ('error' in item) {
-      counts.refused++;
-      await reporter.add({ line: item.line, status: 'invalid', issues: [item.error] });
-      continue;
+  const items = source[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<SourceItem>;
+    try {
+      next = await items.next();
+    } catch (error) {
+      // The input cannot be read on; what was read before is good and must not be lost with it.
+      await flush();
+      return { counts, stopped: error instanceof Error ? error : new Error(String(error)) };
     }
-    lines.push(item.line);
-    values.push(item.value);
-    if (values.length >= batchSize) await flush();
+    if (next.done) break;
+    counts.records++;
+    batch.push(next.value);
+    if (batch.length >= batchSize) await flush();
   }
   await flush();
-  return counts;
+  return { counts };
 }

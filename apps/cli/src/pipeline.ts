@@ -1,5 +1,5 @@
 import type { SourceItem } from './input/source.js';
-import { submitAll } from './intake.js';
+import { type IntakeResult, submitAll } from './intake.js';
 import { startProgress } from './progress.js';
 import type { Reporter } from './report.js';
 import type { Session } from './session.js';
@@ -29,19 +29,25 @@ export async function importAndRun(options: PipelineOptions): Promise<PipelineRe
   const { handoff } = options.session;
   const tty = process.stderr.isTTY === true;
   let lastNote = Date.now();
-  const counts = await submitAll(handoff, options.source, options.reporter, {
-    update: options.update,
-    onBatch: (c) => {
-      if (!tty && Date.now() - lastNote >= 5_000) {
-        lastNote = Date.now();
-        process.stderr.write(`reading: ${c.records} records so far (${c.refused} refused)\n`);
-      }
-    },
-  });
-  await options.reporter.close();
+  let intake: IntakeResult;
+  try {
+    intake = await submitAll(handoff, options.source, options.reporter, {
+      update: options.update,
+      onBatch: (c) => {
+        if (!tty && Date.now() - lastNote >= 5_000) {
+          lastNote = Date.now();
+          process.stderr.write(`reading: ${c.records} records so far (${c.refused} refused)\n`);
+        }
+      },
+    });
+  } finally {
+    await options.reporter.close();
+  }
+  const { counts } = intake;
   process.stderr.write(
     `read ${counts.records} records: ${counts.created} new, ${counts.unchanged} already known, ${counts.updated} updated, ${counts.refused} refused\n`,
   );
+  if (intake.stopped) throw intake.stopped;
   options.onSubmitted?.();
   const progress = startProgress(handoff, { until: options.until, writesPerMin: options.writesPerMin });
   let interrupted = false;
