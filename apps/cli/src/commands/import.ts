@@ -66,16 +66,21 @@ Exit status: 0 when the run completed (whatever the outcomes), 1 on a fatal prob
             throw new UserError(`cannot read ${file}: no such file or no permission`);
           });
         }
+        // Before the store is opened or a record read: a report that cannot be written stops nothing midway.
+        const reporter = new Reporter(
+          flags.report ?? (file === '-' ? 'kyc-handoff-import.report.ndjson' : `${file}.report.ndjson`),
+          file === '-' ? {} : { input: file },
+        );
         const session = await openSession(flags, cmd, {
           precheck: flags.precheck,
           ...(flags.pollMs !== undefined && { policy: { pollInitialMs: flags.pollMs } }),
+        }).catch(async (error: unknown) => {
+          await reporter.close();
+          throw error;
         });
         try {
           const input: Readable = file === '-' ? process.stdin : createReadStream(file);
           const source = format === 'csv' ? csvRecords(input) : ndjsonRecords(input);
-          const reporter = new Reporter(
-            flags.report ?? (file === '-' ? 'kyc-handoff-import.report.ndjson' : `${file}.report.ndjson`),
-          );
           const result = await importAndRun({
             session,
             source,
