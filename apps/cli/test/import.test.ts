@@ -1,6 +1,16 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { parseKeyring } from '@kyc-handoff/core/crypto';
+import { openSqliteStore } from '@kyc-handoff/store-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   API_KEY,
@@ -18,6 +28,23 @@ afterEach(async () => {
   await world?.close();
   world = undefined;
 });
+
+/** Onboardings in the world's store, by state (read after the CLI exited). */
+async function stored(w: World): Promise<Record<string, number>> {
+  const store = openSqliteStore({ path: join(w.dir, 'store.db'), keyring: parseKeyring(w.key) });
+  try {
+    return await store.countsByState();
+  } finally {
+    await store.close();
+  }
+}
+
+const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+const CSV_HEADER =
+  'userId,privacyPolicyAcceptedAt,userDetails.firstName,userDetails.lastName,userDetails.dateOfBirth,userDetails.countryOfResidence,kycData.email,kycData.nationality,kycData.addressOfResidence.line1,kycData.addressOfResidence.city,kycData.addressOfResidence.postalCode,kycData.addressOfResidence.stateOrRegion,kycData.identityDocument.type,kycData.identityDocument.number,kycData.identityDocument.issuingCountryCode,verificationHistory.idVerificationTimestamp,verificationHistory.livenessVerificationTimestamp';
+const csvRow = (id: string, n: number, firstName = 'Alice') =>
+  `${id},2026-01-01T00:00:00Z,${firstName},Smith,1990-01-15,US,canary.${id}@example.invalid,US,701 S Miami Ave,Miami,33156,FL,ssn,987-65-${String(1000 + n).slice(-4)},US,2026-01-01T00:00:00Z,2026-01-01T00:00:00Z`;
 
 const outcomeMix = () => [
   usRecord('u-1', 'Smith', 1),
@@ -204,4 +231,162 @@ describe('kyc-handoff import', () => {
     expect(out).toMatch(/users\/s/);
     expect(out).toContain('Summary');
   });
+
+  it('a CSV syntax error stops the import at its line and keeps every record read before it', async () => {
+    world = await startWorld();
+    const file = join(world.dir, 'broken.csv');
+    const rows = Array.from({ length: 600 }, (_, i) => csvRow(`q-${i}`, i));
+    // Line 602: the quote opened in firstName never closes, so the rest of the file is one field.
+    const broken = csvRow('q-broken', 600, '"Quillonia');
+    writeFileSync(file, `${[CSV_HEADER, ...rows, broken, csvRow('q-after', 601)].join('\n')}\n`);
+    const r = await runCli(['import', file, '--json', ...world.fast], { env: world.env });
+    expect(r.code).toBe(1);
+    expect(total(await stored(world))).toBe(600);
+    expect(r.stderr).toContain('read 600 records: 600 new');
+    expect(r.stderr).toMatch(/the quote opened in the record at line 602 is never closed/);
+    expect(r.stderr).toMatch(/re-run the import/);
+    expect(`${r.stdout}${r.stderr}`).not.toContain('Quillonia');
+    expect(`${r.stdout}${r.stderr}`).not.toContain('987-65-');
+  });
+
+  it('a CSV header naming a column twice is refused before any record is submitted', async () => {
+    world = await startWorld();
+    const file = join(world.dir, 'dup.csv');
+    writeFileSync(file, `${CSV_HEADER},kycData.email\n${csvRow('d-1', 1)},canary.other@example.invalid\n`);
+    const r = await runCli(['import', file, '--json', ...world.fast], { env: world.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('column "kycData.email" appears twice in the header (columns 7 and 18)');
+    expect(total(await stored(world))).toBe(0);
+    expect(world.sandbox.stats().total).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).not.toContain('canary.');
+  });
+
+  it('refusals are reported in line order, whether found while reading or at submit', async () => {
+    world = await startWorld();
+    const file = join(world.dir, 'order.ndjson');
+    const badEmail = usRecord('o-1', 'Smith', 1);
+    (badEmail.kycData as Record<string, unknown>).email = 'not-an-email';
+    const [before, after] = JSON.stringify(usRecord('o-4', 'Smith', 4)).split('Alice');
+    const utf8 = Buffer.concat([Buffer.from(`${before}Ali`), Buffer.from([0xff]), Buffer.from(after ?? '')]);
+    const lines = [
+      Buffer.from(JSON.stringify(badEmail)),
+      Buffer.from('{not json'),
+      Buffer.from(JSON.stringify({ userId: 'o-3', privacyPolicyAcceptedAt: '2026-01-01T00:00:00Z' })),
+      utf8,
+      Buffer.from('[]'),
+      Buffer.from(JSON.stringify(usRecord('o-6', 'Smith', 6))),
+    ];
+    writeFileSync(file, Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
+    const r = await runCli(['import', file, '--json', ...world.fast], { env: world.env });
+    expect(r.code, r.stderr).toBe(0);
+    const report = readFileSync(`${file}.report.ndjson`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; userId?: string; issues?: unknown[] });
+    expect(report.map((x) => x.line)).toEqual([1, 2, 3, 4, 5]);
+    expect(report[3]).toMatchObject({
+      userId: 'o-4',
+      issues: [{ field: 'userDetails.firstName', reason: 'is not valid UTF-8' }],
+    });
+    const order = [...r.stderr.matchAll(/^line (\d+)/gm)].map((m) => Number(m[1]));
+    expect(order).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  describe('the report file', () => {
+    const importWithReport = (w: World, report: string, extra: { uid?: number; gid?: number } = {}) => {
+      const file = join(w.dir, 'users.ndjson');
+      writeFileSync(file, `{not json\n${ndjson([usRecord('r-1')])}`);
+      return runAs([MAIN, 'import', file, '--report', report, '--json', ...w.fast], w.env, extra);
+    };
+
+    it.each([
+      [
+        'is in a directory that does not exist',
+        (dir: string) => join(dir, 'missing', 'r.ndjson'),
+        /does not exist/,
+      ],
+      ['is a directory', (dir: string) => dir, /is a directory/],
+      [
+        'is a symbolic link',
+        (dir: string) => {
+          writeFileSync(join(dir, 'target'), 'keep me');
+          symlinkSync(join(dir, 'target'), join(dir, 'link.ndjson'));
+          return join(dir, 'link.ndjson');
+        },
+        /symbolic link/,
+      ],
+    ])(
+      'a report path that %s is refused before the store is opened or a record read',
+      async (_, path, why) => {
+        world = await startWorld();
+        const report = path(world.dir);
+        const r = await importWithReport(world, report);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(
+          new RegExp(`^kyc-handoff: cannot write the report ${report}: .*${why.source}`, 'm'),
+        );
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        expect(existsSync(join(world.dir, 'store.db'))).toBe(false);
+        expect(world.sandbox.stats().total).toBe(0);
+        if (existsSync(join(world.dir, 'target')))
+          expect(readFileSync(join(world.dir, 'target'), 'utf8')).toBe('keep me');
+      },
+    );
+
+    it('a report path without write permission is refused before the store is opened', async () => {
+      world = await startWorld();
+      const locked = join(world.dir, 'locked');
+      mkdirSync(locked, { mode: 0o555 });
+      chmodSync(locked, 0o555);
+      // Root writes anywhere: run the CLI as nobody, who may read the input but not write there.
+      const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      chmodSync(world.dir, 0o755);
+      const r = await importWithReport(world, join(locked, 'r.ndjson'), asNobody);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot write the report .*locked\/r\.ndjson: permission denied/);
+      expect(existsSync(join(world.dir, 'store.db'))).toBe(false);
+    });
+
+    it('an existing report is emptied and left readable by its owner only; a new one is created so', async () => {
+      world = await startWorld();
+      const old = join(world.dir, 'old.report.ndjson');
+      writeFileSync(old, '{"line":99,"status":"invalid"}\n'.repeat(50), { mode: 0o644 });
+      chmodSync(old, 0o644);
+      const r = await importWithReport(world, old);
+      expect(r.code, r.stderr).toBe(0);
+      expect(statSync(old).mode & 0o777).toBe(0o600);
+      expect(
+        readFileSync(old, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).line),
+      ).toEqual([1]);
+
+      const fresh = join(world.dir, 'fresh.report.ndjson');
+      expect((await importWithReport(world, fresh)).code).toBe(0);
+      expect(statSync(fresh).mode & 0o777).toBe(0o600);
+    });
+  });
 });
+
+/** Like runCli, with the user to run as (runCli has no such option). */
+function runAs(
+  args: string[],
+  env: Record<string, string>,
+  user: { uid?: number; gid?: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, ...user });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end();
+  });
+}
