@@ -58,7 +58,13 @@ async function importFile(file: string) {
     .split('\n')
     .filter((l) => l !== '')
     .map(
-      (l) => JSON.parse(l) as { line: number; status: string; issues?: { field: string; reason: string }[] },
+      (l) =>
+        JSON.parse(l) as {
+          line: number;
+          userId?: string;
+          status: string;
+          issues?: { field: string; reason: string }[];
+        },
     );
   const s = openSqliteStore({ path: store, keyring: parseKeyring(ENCRYPTION_KEY) });
   const counts = await s.countsByState();
@@ -101,6 +107,11 @@ describe('bad input through kyc-handoff import', () => {
     expect(fieldOf(5)).toMatch(/dateOfBirth/);
     expect(fieldOf(6)).toMatch(/countryOfResidence/);
     expect(fieldOf(7)).toMatch(/firstName/);
+    // Invalid UTF-8 is refused where it is, not decoded to U+FFFD and sent on.
+    expect(byLine.get(8)).toMatchObject({
+      userId: 'utf8-8',
+      issues: [{ field: 'userDetails.firstName', reason: 'is not valid UTF-8' }],
+    });
     expect(byLine.get(9)?.status).toBe('conflict');
     for (const r of report) {
       if (r.status === 'invalid') {
