@@ -20,7 +20,7 @@ describe('ConnectivityWatch', () => {
   it('says once, after 30 s of calls without any answer, where it cannot reach and why', () => {
     const clock = new VirtualClock();
     const { logger, warnings } = recorder();
-    const watch = new ConnectivityWatch(clock, logger, 'http://127.0.0.1:9/api');
+    const watch = new ConnectivityWatch(clock, logger, () => 'http://127.0.0.1:9/api');
     watch.observe(refused);
     clock.advance(NO_ANSWER_WARNING_MS - 1);
     watch.observe(refused);
@@ -37,7 +37,7 @@ describe('ConnectivityWatch', () => {
   it('any answer, even an error status, resets the watch and is said once after a warning', () => {
     const clock = new VirtualClock();
     const { logger, warnings } = recorder();
-    const watch = new ConnectivityWatch(clock, logger, 'http://x/api');
+    const watch = new ConnectivityWatch(clock, logger, () => 'http://x/api');
     watch.observe(refused);
     clock.advance(20_000);
     watch.observe({ kind: 'transient', status: 503, message: 'server error' });

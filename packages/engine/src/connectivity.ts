@@ -18,13 +18,17 @@ export class ConnectivityWatch {
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly target: string | undefined,
+    /** Where the calls go, read only when there is something to say. */
+    private readonly target: () => string | undefined,
   ) {}
 
   observe(error: CrossmintError | undefined): void {
     if (error === undefined || error.kind !== 'transient' || error.noAnswer === undefined) {
       // Any answer, even an error status, means the endpoint is there.
-      if (this.warned) this.logger.warn(`Crossmint answers again${this.target ? ` at ${this.target}` : ''}`);
+      if (this.warned) {
+        const target = this.target();
+        this.logger.warn(`Crossmint answers again${target ? ` at ${target}` : ''}`);
+      }
       this.silentSince = undefined;
       this.warned = false;
       return;
@@ -34,30 +38,21 @@ export class ConnectivityWatch {
     if (!this.warned && now - this.silentSince >= NO_ANSWER_WARNING_MS) {
       this.warned = true;
       this.logger.warn(
-        `no answer from ${this.target ?? 'Crossmint'}: ${error.noAnswer}; still retrying (check the base URL and the network)`,
+        `no answer from ${this.target() ?? 'Crossmint'}: ${error.noAnswer}; still retrying (check the base URL and the network)`,
       );
     }
   }
 }
 
-type Method = keyof CrossmintPort & string;
-const METHODS = [
-  'recordLegalDocument',
-  'upsertUser',
-  'getUser',
-  'triggerVerification',
-  'getVerification',
-  'uploadDocument',
-  'getDocument',
-] as const satisfies readonly Method[];
+type Call = (...args: unknown[]) => ResultAsync<unknown, CrossmintError>;
 
-/** `port` with every call's outcome shown to `watch`. */
+/** `port` with every call's outcome shown to `watch`. Reads nothing of `port` until a call is made. */
 export function watchedPort(port: CrossmintPort, watch: ConnectivityWatch): CrossmintPort {
-  const watched = { ...port } as CrossmintPort;
-  for (const method of METHODS) {
-    const call = port[method].bind(port) as (...args: unknown[]) => ResultAsync<unknown, CrossmintError>;
-    (watched as unknown as Record<Method, unknown>)[method] = (...args: unknown[]) =>
-      call(...args)
+  const watched =
+    (method: Exclude<keyof CrossmintPort, 'baseUrl'>): Call =>
+    (...args) =>
+      (port[method] as Call)
+        .apply(port, args)
         .map((value) => {
           watch.observe(undefined);
           return value;
@@ -66,6 +61,13 @@ export function watchedPort(port: CrossmintPort, watch: ConnectivityWatch): Cros
           watch.observe(error);
           return error;
         });
-  }
-  return watched;
+  return {
+    recordLegalDocument: watched('recordLegalDocument'),
+    upsertUser: watched('upsertUser'),
+    getUser: watched('getUser'),
+    triggerVerification: watched('triggerVerification'),
+    getVerification: watched('getVerification'),
+    uploadDocument: watched('uploadDocument'),
+    getDocument: watched('getDocument'),
+  } as CrossmintPort;
 }

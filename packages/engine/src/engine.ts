@@ -159,7 +159,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
   const readDocument = options.readDocument ?? createDocumentReader({ root: process.cwd() });
   const crossmint = watchedPort(
     options.crossmint,
-    new ConnectivityWatch(clock, logger, options.crossmint.baseUrl),
+    new ConnectivityWatch(clock, logger, () => options.crossmint.baseUrl),
   );
   const shared = 'takeTokens' in store ? (store as unknown as SharedTokenSource) : undefined;
   const budgets = new Budgets(options.budgets ?? {}, clock, shared);
