@@ -1,6 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { OnboardingStore } from '@kyc-handoff/core';
-import { ENCRYPTION_KEY_ENV, type Keyring, parseKeyring } from '@kyc-handoff/core/crypto';
+import {
+  ENCRYPTION_KEY_ENV,
+  isKeyringMismatchError,
+  type Keyring,
+  parseKeyring,
+} from '@kyc-handoff/core/crypto';
 import {
   ClientConfigError,
   type CrossmintClient,
@@ -19,6 +24,7 @@ export interface GlobalFlags {
   baseUrl?: string;
   env?: CrossmintEnv;
   apiKey?: string;
+  apiKeyFile?: string;
   encryptionKey?: string;
   eraseWhenTerminal?: boolean;
   sqliteSync?: 'normal' | 'full';
@@ -47,8 +53,14 @@ export function withGlobalOptions(command: Command): Command {
     .addOption(
       new Option(
         '--api-key <key>',
-        'Crossmint server key sk_staging_… / sk_production_… (never printed)',
+        'Crossmint server key sk_staging_… / sk_production_… (never printed; other local users can see flags in ps: prefer --api-key-file)',
       ).env('CROSSMINT_API_KEY'),
+    )
+    .addOption(
+      new Option(
+        '--api-key-file <file>',
+        'read the Crossmint server key from this file (keep it mode 0600)',
+      ).env('CROSSMINT_API_KEY_FILE'),
     )
     .addOption(
       new Option('--encryption-key <keys>', 'key(s) that encrypt stored records: BASE64 or ID:BASE64,…').env(
@@ -138,6 +150,7 @@ export async function openStore(flags: GlobalFlags, keyring?: Keyring): Promise<
         erasePersonalDataWhenTerminal: flags.eraseWhenTerminal === true,
       });
     } catch (error) {
+      if (isKeyringMismatchError(error)) throw new UserError(`${describeStore(spec)}: ${error.message}`);
       throw new UserError(
         `cannot open the store ${describeStore(spec)}: ${(error as Error).message} (check the path and its permissions)`,
       );
@@ -160,6 +173,7 @@ export async function openStore(flags: GlobalFlags, keyring?: Keyring): Promise<
       erasePersonalDataWhenTerminal: flags.eraseWhenTerminal === true,
     });
   } catch (error) {
+    if (isKeyringMismatchError(error)) throw new UserError(`${describeStore(spec)}: ${error.message}`);
     throw new UserError(
       `cannot open the store ${describeStore(spec)}: ${(error as Error).message} (is PostgreSQL running and the database created?)`,
     );
@@ -182,14 +196,10 @@ export function openClient(flags: GlobalFlags, command: Command): CrossmintClien
       'no Crossmint endpoint: pass --env staging (or production), or --base-url URL, or set CROSSMINT_BASE_URL',
     );
   }
-  if (flags.apiKey === undefined || flags.apiKey.trim() === '') {
-    throw new UserError(
-      'no API key: set CROSSMINT_API_KEY (or --api-key) to a sk_staging_… or sk_production_… server key',
-    );
-  }
+  const apiKey = apiKeyFrom(flags, command);
   try {
     return createCrossmintClient(target, {
-      apiKey: flags.apiKey,
+      apiKey,
       ...(flags.debug === true && {
         debug: (info) =>
           process.stderr.write(
@@ -201,4 +211,46 @@ export function openClient(flags: GlobalFlags, command: Command): CrossmintClien
     if (error instanceof ClientConfigError) throw new UserError(error.message);
     throw error;
   }
+}
+
+const MAX_KEY_FILE_BYTES = 4096;
+
+/** The key from --api-key or --api-key-file; a flag beats the environment. Never printed. */
+function apiKeyFrom(flags: GlobalFlags, command: Command): string {
+  const haveKey = flags.apiKey !== undefined && flags.apiKey.trim() !== '';
+  const haveFile = flags.apiKeyFile !== undefined && flags.apiKeyFile !== '';
+  const keyFromCli = command.getOptionValueSource('apiKey') === 'cli';
+  const fileFromCli = command.getOptionValueSource('apiKeyFile') === 'cli';
+  if (haveKey && haveFile && keyFromCli === fileFromCli) {
+    throw new UserError(
+      keyFromCli
+        ? 'give either --api-key or --api-key-file, not both'
+        : 'set either CROSSMINT_API_KEY or CROSSMINT_API_KEY_FILE, not both',
+    );
+  }
+  if (haveFile && (!haveKey || fileFromCli)) return readKeyFile(flags.apiKeyFile as string);
+  if (haveKey) return flags.apiKey as string;
+  throw new UserError(
+    'no API key: set CROSSMINT_API_KEY_FILE (or --api-key-file) to a file holding a sk_staging_… or sk_production_… server key, or CROSSMINT_API_KEY (or --api-key) to the key itself',
+  );
+}
+
+function readKeyFile(path: string): string {
+  let text: string;
+  try {
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new UserError(`--api-key-file ${path} is not a regular file`);
+    if (stats.size > MAX_KEY_FILE_BYTES) {
+      throw new UserError(`--api-key-file ${path} is ${stats.size} bytes: it should hold only the key`);
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new UserError(`cannot read --api-key-file ${path} (${code}): check the path and its permissions`);
+  }
+  // Editors and `echo` end the file with a newline; anything else odd is the client's to refuse.
+  const key = text.replace(/\r?\n$/, '');
+  if (key.trim() === '') throw new UserError(`--api-key-file ${path} is empty`);
+  return key;
 }

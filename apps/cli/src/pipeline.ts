@@ -57,7 +57,7 @@ export async function importAndRun(options: PipelineOptions): Promise<PipelineRe
     await progress.stop();
   }
   const stateCounts = await handoff.stats();
-  const summary = importSummary(stateCounts, counts, Date.now() - started);
+  const summary = importSummary(stateCounts, counts, Date.now() - started, handoff.activity().quarantined);
   const text = formatSummary(summary, { store: options.storeLabel, storeTotal: tally(stateCounts).total });
   return { summary, text, interrupted };
 }

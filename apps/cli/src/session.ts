@@ -1,6 +1,15 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { OnboardingPolicy, OnboardingStore, ProductType } from '@kyc-handoff/core';
 import type { CrossmintClient } from '@kyc-handoff/crossmint-http';
-import { createHandoff, type Handoff, type Logger, type TransitionNotice } from '@kyc-handoff/engine';
+import {
+  createDocumentReader,
+  createHandoff,
+  type DocumentReader,
+  type Handoff,
+  type Logger,
+  type TransitionNotice,
+} from '@kyc-handoff/engine';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type GlobalFlags, openClient, openStore } from './config.js';
 import { UserError } from './errors.js';
@@ -14,6 +23,8 @@ export interface RunFlags {
   targets: ProductType[];
   inspect?: string | true;
   leaseMs: number;
+  documentsDir?: string;
+  documentBufferMb: number;
   debug?: boolean;
 }
 
@@ -68,20 +79,35 @@ export function withRunOptions(command: Command): Command {
     )
     .addOption(
       new Option(
+        '--documents-dir <dir>',
+        "document files are read only from inside this folder (default: the input file's folder for import, else the working directory)",
+      ).env('KYC_HANDOFF_DOCUMENTS_DIR'),
+    )
+    .option(
+      '--document-buffer-mb <n>',
+      'megabytes of document files held for uploads at once, whatever the concurrency',
+      positiveInt,
+      64,
+    )
+    .addOption(
+      new Option(
         '--inspect [where]',
         'stream the machines to the Stately inspector: hosted (no value) or --inspect=local (ws://localhost:8080)',
       ),
     );
 }
 
-/** Engine logs go to stderr: errors always, warnings and details with --debug. Never record content. */
+/**
+ * Engine logs go to stderr: errors and warnings always (the engine says each kind of trouble once at
+ * warn, the repeats at debug), details with --debug. Never record content.
+ */
 function stderrLogger(debug: boolean): Logger {
   const write = (level: string, message: string, fields?: Record<string, unknown>) =>
     process.stderr.write(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
   return {
     debug: (m, f) => debug && write('debug', m, f),
     info: (m, f) => debug && write('info', m, f),
-    warn: (m, f) => debug && write('warn', m, f),
+    warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
   };
 }
@@ -111,6 +137,25 @@ export interface SessionOptions {
   policy?: Partial<OnboardingPolicy>;
   precheck?: boolean;
   idleSweepMs?: number;
+  /** Where documents are read from unless --documents-dir says otherwise (default: the working directory). */
+  documentsDir?: string;
+}
+
+/** The reader of document files: inside the documents folder only, within the memory budget. */
+function documentReaderFor(flags: RunFlags, fallbackDir: string | undefined): DocumentReader {
+  const root = resolve(flags.documentsDir ?? fallbackDir ?? process.cwd());
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(root).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) {
+    throw new UserError(
+      `the documents folder ${root} does not exist or is not a folder: pass --documents-dir DIR (or KYC_HANDOFF_DOCUMENTS_DIR)`,
+    );
+  }
+  return createDocumentReader({ root, maxHeldBytes: flags.documentBufferMb * 1024 * 1024 });
 }
 
 /**
@@ -129,6 +174,7 @@ export async function openSession(
 
 export async function startSession(options: SessionOptions): Promise<Session> {
   const { flags } = options;
+  const readDocument = documentReaderFor(flags, options.documentsDir);
   let attached: AttachedInspector | undefined;
   if (flags.inspect !== undefined) attached = await attachInspector(flags.inspect);
   const handoff = createHandoff({
@@ -138,6 +184,7 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     concurrency: flags.concurrency,
     leaseMs: flags.leaseMs,
     targets: flags.targets,
+    readDocument,
     logger: stderrLogger(flags.debug === true),
     ...(options.policy && { policy: options.policy }),
     ...(attached && { inspector: attached.inspector }),

@@ -35,6 +35,8 @@ export interface ImportSummary {
   rejected: number;
   requiresData: number;
   failed: number;
+  /** Of the failed, those this run set aside because their stored row or record could not be read. */
+  quarantined: number;
   invalid: number;
   pending: number;
   durationMs: number;
@@ -45,6 +47,7 @@ export function importSummary(
   counts: StateCounts,
   read: { records: number; refused: number },
   durationMs: number,
+  quarantined = 0,
 ): ImportSummary {
   const t = tally(counts);
   const accepted = read.records - read.refused;
@@ -54,6 +57,7 @@ export function importSummary(
     rejected: t.rejected,
     requiresData: t.requiresData,
     failed: t.failed,
+    quarantined,
     invalid: read.refused,
     pending: t.pending,
     durationMs: Math.round(durationMs),
@@ -80,6 +84,9 @@ export function formatSummary(
       ['rejected', summary.rejected],
       ['requires data', summary.requiresData],
       ['failed', summary.failed],
+      ...(summary.quarantined > 0
+        ? [['  quarantined (unreadable; see status)', summary.quarantined] as [string, number]]
+        : []),
       ['pending', summary.pending],
       ['duration', `${(summary.durationMs / 1000).toFixed(1)} s`],
       ['users/s', summary.usersPerSecond],

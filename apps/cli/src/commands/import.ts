@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { describeStore, type GlobalFlags, parseStoreSpec, withGlobalOptions } from '../config.js';
@@ -73,6 +74,8 @@ Exit status: 0 when the run completed (whatever the outcomes), 1 on a fatal prob
         );
         const session = await openSession(flags, cmd, {
           precheck: flags.precheck,
+          // Documents named by a file's records are found beside it, wherever the import runs from.
+          ...(file !== '-' && { documentsDir: dirname(resolve(file)) }),
           ...(flags.pollMs !== undefined && { policy: { pollInitialMs: flags.pollMs } }),
         }).catch(async (error: unknown) => {
           await reporter.close();

@@ -39,7 +39,12 @@ function formatStatus(s: OnboardingStatus): string {
     ['requested', requested || '-'],
     ['attempts', String(s.attempts)],
     ['last error', s.lastError ?? '-'],
-    ['failure', s.failure ? `${s.failure.reason} in ${s.failure.step}: ${s.failure.message}` : '-'],
+    [
+      'failure',
+      s.failure
+        ? `${s.failure.reason}${s.failure.step === null ? '' : ` in ${s.failure.step}`}: ${s.failure.message}`
+        : '-',
+    ],
     ['next step at', iso(s.wakeAt)],
     ['created', iso(s.createdAt)],
     ['updated', iso(s.updatedAt)],
