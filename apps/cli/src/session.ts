@@ -85,7 +85,7 @@ export function withRunOptions(command: Command): Command {
     )
     .option(
       '--document-buffer-mb <n>',
-      'megabytes of document files held for uploads at once, whatever the concurrency',
+      'memory for document uploads at once, whatever the concurrency (an upload takes about 4x its file)',
       positiveInt,
       64,
     )

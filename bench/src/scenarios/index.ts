@@ -1,5 +1,6 @@
 import { round } from '../lib/machine.js';
 import { type CrashResult, crash } from './crash.js';
+import { type DocumentsResult, documents } from './documents.js';
 import { type MemoryResult, memory } from './memory.js';
 import { type PgScaleResult, pgScale } from './pg-scale.js';
 import { type RateResult, rate } from './rate.js';
@@ -107,6 +108,22 @@ const memoryScenario = {
   },
 };
 
+const documentsScenario = {
+  about: 'import of users uploading 9 MB documents at a concurrency that would read them all at once',
+  run: documents,
+  summarize: (r: DocumentsResult) => ({
+    table: [{ ...r }],
+    targets: [
+      {
+        target: 'peak RSS with the 64 MB document budget < 400 MB',
+        measured: r.boundedPeakRssMb,
+        met: r.boundedPeakRssMb < 400,
+      },
+      { target: 'every user verified', measured: String(r.allVerified), met: r.allVerified },
+    ] satisfies Target[],
+  }),
+};
+
 export const SCENARIOS = {
   throughput: throughputScenario,
   'pg-scale': pgScaleScenario,
@@ -114,6 +131,7 @@ export const SCENARIOS = {
   rate: rateScenario,
   soak: soakScenario,
   crash: crashScenario,
+  documents: documentsScenario,
 } as const;
 
 export { round };

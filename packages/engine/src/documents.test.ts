@@ -156,7 +156,8 @@ describe('createDocumentReader: bytes held at once are bounded', () => {
     const bytes = Buffer.concat([PNG, Buffer.alloc(1000)]);
     writeFileSync(join(root, 'a.png'), bytes);
     writeFileSync(join(root, 'b.png'), bytes);
-    const reader = createDocumentReader({ root, maxHeldBytes: bytes.length + 10 });
+    // Each upload counts four times its file (the file and three encoded copies): room for one.
+    const reader = createDocumentReader({ root, maxHeldBytes: bytes.length * 4 + 10 });
     const first = await reader.read(doc('a.png'));
     let second: { release(): void } | undefined;
     const pending = reader.read(doc('b.png')).then((held) => {

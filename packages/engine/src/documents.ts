@@ -28,8 +28,13 @@ const TYPE_BY_EXTENSION: Record<string, keyof typeof TYPES> = {
 const TYPE_BY_MIME = Object.fromEntries(Object.entries(TYPES).map(([name, t]) => [t.mime, name]));
 const HEAD_BYTES = 16;
 
-/** Documents read for uploads in flight at once, in bytes, unless configured (see maxHeldBytes). */
+/** Memory held for document uploads at once, in bytes, unless configured (see maxHeldBytes). */
 export const DEFAULT_MAX_HELD_DOCUMENT_BYTES = 64 * 1024 * 1024;
+/**
+ * Memory one upload holds per byte of its file, measured: the file, its base64 data URL, the JSON
+ * body the client serialises and the bytes undici sends are alive together (4/3 each encoded).
+ */
+const MEMORY_PER_FILE_BYTE = 4;
 
 /**
  * A document the reader will not hand to Crossmint. The message names the document type and the
@@ -67,8 +72,9 @@ export interface DocumentReaderOptions {
   /** Largest file accepted (default Crossmint's limit, 10 MB). */
   maxFileBytes?: number | undefined;
   /**
-   * Bytes of document files held for uploads in flight at once, whatever the concurrency (default
-   * 64 MB). Each file is also held base64-encoded while its request is built and sent.
+   * Memory that uploads in flight may hold at once, whatever the concurrency (default 64 MB). An
+   * upload counts four times its file's size (the file, its data URL, the JSON body, the bytes
+   * sent), so by default one 10 MB document or sixteen of 1 MB are uploaded at a time.
    */
   maxHeldBytes?: number | undefined;
 }
@@ -173,7 +179,7 @@ export function createDocumentReader(options: DocumentReaderOptions): DocumentRe
       const opened = await openDocument({ ...document, path: document.path ?? '' });
       let release: () => void;
       try {
-        release = await budget.acquire(opened.size, signal);
+        release = await budget.acquire(opened.size * MEMORY_PER_FILE_BYTE, signal);
       } catch (error) {
         await opened.handle.close();
         throw error;
