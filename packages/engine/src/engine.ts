@@ -430,8 +430,17 @@ export function createHandoff(options: HandoffOptions): Handoff {
         }
         if (event.type === 'STEP_FAILED') {
           // Crossmint's message may quote what it stored of this user, even for a call without a
-          // body: no value of the record is kept in the snapshot, last_error or any output.
-          if (!(await loadRecord())) return;
+          // body: no value of the record is kept in the snapshot, last_error or any output. A
+          // record that cannot be read here is not needed by this call: its quarantine waits for a
+          // call that needs it, and the message keeps only the generic redaction.
+          if (!recordLoaded) {
+            try {
+              record = await store.loadRecord(userId);
+              recordLoaded = true;
+            } catch (error) {
+              if (!isStoredRecordError(error)) throw error;
+            }
+          }
           event = {
             ...event,
             error: { ...event.error, message: redactRecordValues(event.error.message, record) },

@@ -143,6 +143,26 @@ describe('quarantine of unreadable onboardings', () => {
     expect((await harness.handoff.status('d'))?.state).toBe('verified');
   });
 
+  it('a damaged record that no call still needs is left alone: a failed poll does not quarantine it', async () => {
+    // Polls far enough apart that a run until triggered ends before the first one.
+    harness = await startHarness({}, { policy: { pollInitialMs: 1_500 } });
+    await harness.handoff.submit(userRecord('polled', 'Pending'));
+    await harness.handoff.run({ until: 'triggered' });
+    corruptRecord(harness, 'polled');
+    harness.sandbox.configure({ faultRate: 1, faults: ['500'] });
+    const run = harness.handoff.run();
+    while ((harness.sandbox.stats().byStatus['500'] ?? 0) === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    harness.sandbox.configure({ faultRate: 0 });
+    harness.sandbox.forceStatus(API_KEY, 'userId:polled', 'verified');
+    await run;
+    const status = await harness.handoff.status('polled');
+    expect(status?.state).toBe('verified');
+    expect(status?.journal.map((j) => j.detail)).toContain('transient');
+    expect(harness.handoff.activity().quarantined).toBe(0);
+  });
+
   it('a stored record that no longer validates: quarantined as record-invalid, with the field named', async () => {
     harness = await startHarness({}, FAST);
     await harness.handoff.submit([userRecord('e'), userRecord('f')]);
