@@ -19,37 +19,42 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'kyc-handoff-sqlite-'));
 }
 
-runStoreContract('sqlite (file)', async () => {
-  const dir = tempDir();
-  const path = join(dir, 'store.db');
-  const key = generateKey();
-  let store = openSqliteStore({ path, keyring: parseKeyring(`k1:${key}`) });
-  return {
-    store,
-    keyId: 'k1',
-    key,
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-    tamper: {
-      snapshot: async (userId) => {
-        store.raw
-          .prepare('UPDATE onboardings SET snapshot = \'{"value":"policyPending\' WHERE user_id = ?')
-          .run(userId);
+runStoreContract(
+  'sqlite (file)',
+  async () => {
+    const dir = tempDir();
+    const path = join(dir, 'store.db');
+    const key = generateKey();
+    let store = openSqliteStore({ path, keyring: parseKeyring(`k1:${key}`) });
+    return {
+      store,
+      keyId: 'k1',
+      key,
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      tamper: {
+        snapshot: async (userId) => {
+          store.raw
+            .prepare('UPDATE onboardings SET snapshot = \'{"value":"policyPending\' WHERE user_id = ?')
+            .run(userId);
+        },
+        record: async (userId) => {
+          const { ciphertext } = store.raw
+            .prepare<[string], { ciphertext: string }>('SELECT ciphertext FROM records WHERE user_id = ?')
+            .get(userId)!;
+          const flipped =
+            ciphertext.slice(0, -2) + (ciphertext.at(-2) === 'A' ? 'B' : 'A') + ciphertext.at(-1);
+          store.raw.prepare('UPDATE records SET ciphertext = ? WHERE user_id = ?').run(flipped, userId);
+        },
       },
-      record: async (userId) => {
-        const { ciphertext } = store.raw
-          .prepare<[string], { ciphertext: string }>('SELECT ciphertext FROM records WHERE user_id = ?')
-          .get(userId)!;
-        const flipped = ciphertext.slice(0, -2) + (ciphertext.at(-2) === 'A' ? 'B' : 'A') + ciphertext.at(-1);
-        store.raw.prepare('UPDATE records SET ciphertext = ? WHERE user_id = ?').run(flipped, userId);
+      reopen: async (keys) => {
+        await store.close();
+        store = openSqliteStore({ path, keyring: parseKeyring(keys) });
+        return store;
       },
-    },
-    reopen: async (keys) => {
-      await store.close();
-      store = openSqliteStore({ path, keyring: parseKeyring(keys) });
-      return store;
-    },
-  };
-});
+    };
+  },
+  { encrypted: true },
+);
 
 describe('sqlite store', () => {
   let dir: string;
