@@ -78,6 +78,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX records_by_key ON records (key_id);
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- One queue per lane of claimDue (and nextWakeAt), each a partial index read in claim order,
+      -- so a claim of one lane never wades through the other lane's due rows or the finished ones.
+      -- The state terms repeat the claim queries' conditions word for word, which is how SQLite
+      -- knows it may use a partial index.
+      CREATE INDEX onboardings_write_started_due ON onboardings (wake_at, user_id)
+        WHERE wake_at IS NOT NULL AND state = 'userCreated';
+      -- On (wake_at) alone, which SQLite keeps as (wake_at, rowid): new onboardings in submit order.
+      CREATE INDEX onboardings_new_due ON onboardings (wake_at)
+        WHERE wake_at IS NOT NULL AND state = 'policyPending';
+      CREATE INDEX onboardings_read_due ON onboardings (wake_at, user_id)
+        WHERE wake_at IS NOT NULL AND state = 'verificationPending';
+      -- New onboardings were claimed from this one; now no query reads it, and every commit that
+      -- moves a wake-up would still pay for it.
+      DROP INDEX onboardings_due;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`; returns the versions it applied. */

@@ -9,9 +9,11 @@ import {
   sampleOnboarding,
   sampleRecord,
 } from '@kyc-handoff/core/testing';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migrations.js';
-import { CLAIM_NEW_SQL, CLAIM_STARTED_SQL, openSqliteStore, type SqliteStore } from './sqlite-store.js';
+import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
+import { CLAIM_QUEUE_SQL, CLAIM_QUEUES, NEXT_WAKE_AT_SQL } from './statements.js';
 
 const T0 = 1_750_000_000_000;
 
@@ -113,44 +115,101 @@ describe('sqlite store', () => {
     expect(full.raw.pragma('busy_timeout', { simple: true })).toBe(250);
   });
 
-  it('keeps partial indexes on wake_at, and both claim queries read theirs in order with many rows', () => {
+  it('keeps a partial index on wake_at per claim queue, and every claim and nextWakeAt reads its own in order', () => {
     const s = openStore();
     const indexSql = (name: string) =>
-      s.raw
-        .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?")
-        .pluck()
-        .get(name) as string;
-    expect(indexSql('onboardings_due')).toMatch(/WHERE wake_at IS NOT NULL/);
+      s.raw.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").pluck().get(name) as
+        | string
+        | undefined;
     expect(indexSql('onboardings_started_due')).toMatch(
-      /WHERE wake_at IS NOT NULL AND state <> 'policyPending'/,
+      /\(wake_at, user_id\)\s+WHERE wake_at IS NOT NULL AND state <> 'policyPending'$/,
     );
-    const partial = s.raw.pragma('index_list(onboardings)') as { name: string; partial: number }[];
-    expect(partial.find((i) => i.name === 'onboardings_due')?.partial).toBe(1);
-    expect(partial.find((i) => i.name === 'onboardings_started_due')?.partial).toBe(1);
-    // Many rows, most of them new (an import) or finished, so a wrong plan (the state index plus a sort
-    // of every new row, or a scan) would be the cheaper-looking one for a planner without an index here.
+    expect(indexSql('onboardings_write_started_due')).toMatch(
+      /\(wake_at, user_id\)\s+WHERE wake_at IS NOT NULL AND state = 'userCreated'$/,
+    );
+    expect(indexSql('onboardings_new_due')).toMatch(
+      /\(wake_at\)\s+WHERE wake_at IS NOT NULL AND state = 'policyPending'$/,
+    );
+    expect(indexSql('onboardings_read_due')).toMatch(
+      /\(wake_at, user_id\)\s+WHERE wake_at IS NOT NULL AND state = 'verificationPending'$/,
+    );
+    // Migration 4 dropped it: no query reads it any more.
+    expect(indexSql('onboardings_due')).toBeUndefined();
+    const indexes = s.raw.pragma('index_list(onboardings)') as { name: string; partial: number }[];
+    for (const { index } of Object.values(CLAIM_QUEUES))
+      expect(indexes.find((i) => i.name === index)?.partial, index).toBe(1);
+    // Many rows: most finished, the rest new (an import) or under review, a few started, so that a
+    // wrong plan (the state index plus a sort of every new row, or a scan) would look cheaper to a
+    // planner that could not use the partial index.
     const insert = s.raw.prepare(`
       INSERT INTO onboardings (user_id, state, snapshot, machine_version, version, wake_at, created_at, updated_at)
       VALUES (?, ?, '{}', 1, 1, ?, 0, 0)`);
     s.raw.transaction(() => {
-      for (let i = 0; i < 50_000; i++) {
-        const state = i % 10 === 0 ? 'verificationPending' : i % 3 === 0 ? 'verified' : 'policyPending';
-        insert.run(`u${i}`, state, state === 'verified' ? null : T0 + i);
+      for (let i = 0; i < 60_000; i++) {
+        const state = ['verified', 'policyPending', 'verificationPending', 'verified', 'policyPending'][
+          i % 5
+        ]!;
+        insert.run(`u${i}`, i % 97 === 0 ? 'userCreated' : state, state === 'verified' ? null : T0 + i);
       }
     })();
     const plan = (sql: string, analyzed: boolean) =>
-      (s.raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ now: T0, limit: 10 }) as { detail: string }[])
+      (
+        s.raw
+          .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .all(sql.includes('@now') ? { now: T0, limit: 10 } : []) as {
+          detail: string;
+        }[]
+      )
         .map((p) => `${analyzed ? 'analyzed' : 'fresh'}: ${p.detail}`)
         .join('\n');
     for (const analyzed of [false, true]) {
       if (analyzed) s.raw.exec('ANALYZE');
-      const started = plan(CLAIM_STARTED_SQL, analyzed);
-      expect(started).toMatch(/USING INDEX onboardings_started_due/);
-      expect(started).not.toMatch(/TEMP B-TREE|SCAN onboardings/);
-      const fresh = plan(CLAIM_NEW_SQL, analyzed);
-      expect(fresh).toMatch(/USING INDEX onboardings_due/);
-      expect(fresh).not.toMatch(/TEMP B-TREE|SCAN onboardings/);
+      for (const [queue, sql] of Object.entries(CLAIM_QUEUE_SQL)) {
+        const claim = plan(sql, analyzed);
+        expect(claim, queue).toMatch(
+          new RegExp(
+            `^[a-z]+: SEARCH onboardings USING INDEX ${CLAIM_QUEUES[queue as keyof typeof CLAIM_QUEUES].index} \\(wake_at>\\? AND wake_at<\\?\\)$`,
+          ),
+        );
+      }
+      for (const [lane, sql] of Object.entries(NEXT_WAKE_AT_SQL)) {
+        const next = plan(sql, analyzed);
+        expect(next, lane).toMatch(/USING INDEX onboardings_\w+_due/);
+        expect(next, lane).not.toMatch(/TEMP B-TREE|SCAN onboardings|USING INDEX onboardings_state/);
+      }
     }
+  });
+
+  it('migration 4 on a file from before it keeps every row claimable, new ones after the started', async () => {
+    // A file as kyc-handoff left it before migration 4, holding a started and two new onboardings.
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(m.version);
+    }
+    old.exec(`
+      INSERT INTO onboardings (user_id, state, snapshot, machine_version, version, wake_at, created_at, updated_at)
+      VALUES ('new-b', 'policyPending', '{}', 1, 1, 5, 0, 0), ('started', 'userCreated', '{}', 1, 1, 9, 0, 0),
+             ('new-a', 'policyPending', '{}', 1, 1, 5, 0, 0)`);
+    old.close();
+    const s = openStore();
+    expect(s.migrationsApplied()).toEqual([4]);
+    expect(await s.nextWakeAt('write')).toBe(5);
+    const claimed = await s.claimDue({ now: 10, limit: 10, owner: 'w', leaseMs: 1000, lane: 'write' });
+    expect(claimed.map((r) => r.userId)).toEqual(['started', 'new-b', 'new-a']);
+  });
+
+  it('new onboardings of one batch are still claimed in submit order after a VACUUM', async () => {
+    const s = openStore();
+    const batch = ['kim', 'ada', 'zoe', 'bob', 'max', 'eve'];
+    await s.submit(
+      batch.map((userId) => sampleOnboarding(sampleRecord({ userId }), { wakeAt: T0 })),
+      { now: T0 },
+    );
+    s.raw.exec('VACUUM');
+    const claimed = await s.claimDue({ now: T0, limit: 10, owner: 'w', leaseMs: 1000, lane: 'write' });
+    expect(claimed.map((r) => r.userId)).toEqual(batch);
   });
 
   it('the raw database and WAL files never contain the canary SSN or email', async () => {

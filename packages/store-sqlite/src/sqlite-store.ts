@@ -4,12 +4,14 @@ import type {
   CommitTransition,
   InputRecord,
   JournalEntry,
+  Lane,
   NewOnboarding,
   OnboardingRow,
   OnboardingStore,
   StateCounts,
   SubmitOutcome,
 } from '@kyc-handoff/core';
+import { LANES } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
@@ -21,6 +23,7 @@ import {
 import Database from 'better-sqlite3';
 import { createPrivateFile } from './files.js';
 import { migrate } from './migrations.js';
+import { CLAIM_QUEUE_SQL, type ClaimQueue, LANE_QUEUES, NEXT_WAKE_AT_SQL } from './statements.js';
 
 export interface SqliteStoreOptions {
   /** Database file; created if missing. `:memory:` works for throwaway use. */
@@ -54,33 +57,6 @@ export interface SqliteStore extends OnboardingStore {
   /** The underlying connection, for diagnostics and tests; do not write through it. */
   readonly raw: Database.Database;
 }
-
-const CLAIMABLE = `wake_at IS NOT NULL AND wake_at <= @now
-    AND (lease_owner IS NULL OR lease_expires_at < @now)`;
-
-/**
- * The claim candidates already in progress (every state but policyPending), earliest first: claimed
- * before any new onboarding. The state condition repeats the WHERE of the partial index
- * onboardings_started_due word for word, which is how SQLite knows it may use it. Exported so a
- * test can check the plan.
- */
-export const CLAIM_STARTED_SQL = `
-  SELECT user_id FROM onboardings
-  WHERE state <> 'policyPending' AND ${CLAIMABLE}
-  ORDER BY wake_at, user_id
-  LIMIT @limit`;
-
-/**
- * The new claim candidates (policyPending), earliest first: they fill what the started ones left of
- * the limit. INDEXED BY because without statistics SQLite prefers the equality on onboardings_state
- * and would then sort every new row (a million after an import) to return a few; it also makes
- * preparing fail loudly should the index ever go. Exported so a test can check the plan.
- */
-export const CLAIM_NEW_SQL = `
-  SELECT user_id FROM onboardings INDEXED BY onboardings_due
-  WHERE state = 'policyPending' AND ${CLAIMABLE}
-  ORDER BY wake_at, user_id
-  LIMIT @limit`;
 
 /** Journal rows per INSERT at most (6 parameters each, far below SQLite's limit). */
 const JOURNAL_ROWS_PER_INSERT = 16;
@@ -179,8 +155,6 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     loadRecord: db.prepare<[string], { ciphertext: string }>(
       'SELECT ciphertext FROM records WHERE user_id = ?',
     ),
-    claimStarted: db.prepare<{ now: number; limit: number }, string>(CLAIM_STARTED_SQL).pluck(),
-    claimNew: db.prepare<{ now: number; limit: number }, string>(CLAIM_NEW_SQL).pluck(),
     // A plain UPDATE and a SELECT by key, not UPDATE … RETURNING: in SQLite, RETURNING more than
     // doubles the cost of a one-row update (measured: 21 against 9 µs).
     takeLease: db.prepare<[string, number, string]>(
@@ -221,14 +195,17 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     counts: db.prepare<[], { state: string; n: number }>(
       'SELECT state, COUNT(*) AS n FROM onboardings GROUP BY state',
     ),
-    // A leased row becomes claimable one ms after its lease expires (a lease is live while now <= expiry).
-    nextWakeAt: db
-      .prepare<[], number | null>(`
-        SELECT MIN(CASE WHEN lease_owner IS NULL THEN wake_at
-                        ELSE MAX(wake_at, COALESCE(lease_expires_at, 0) + 1) END)
-        FROM onboardings WHERE wake_at IS NOT NULL`)
-      .pluck(),
   };
+
+  const claimFrom = Object.fromEntries(
+    Object.entries(CLAIM_QUEUE_SQL).map(([queue, sql]) => [
+      queue,
+      db.prepare<{ now: number; limit: number }, string>(sql).pluck(),
+    ]),
+  ) as Record<ClaimQueue, Database.Statement<{ now: number; limit: number }, string>>;
+  const nextWakeAt = Object.fromEntries(
+    Object.entries(NEXT_WAKE_AT_SQL).map(([lane, sql]) => [lane, db.prepare<[], number | null>(sql).pluck()]),
+  ) as Record<keyof typeof NEXT_WAKE_AT_SQL, Database.Statement<[], number | null>>;
 
   // A commit's journal rows go in as one multi-row INSERT: one statement per row cost 60 % more.
   const journalInserts = new Map<number, Database.Statement>();
@@ -302,12 +279,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return outcomes;
   });
 
-  const claimTx = db.transaction(({ now, limit, owner, leaseMs }: ClaimOptions) => {
+  const claimTx = db.transaction(({ now, limit, owner, leaseMs, lane }: ClaimOptions) => {
+    // Each queue in turn fills what the ones before left: started onboardings before new ones, so a
+    // backlog of new ones cannot starve them.
     const n = Math.max(0, Math.trunc(limit));
-    // Started onboardings first, so a backlog of new ones cannot starve them; new ones fill the rest.
-    const started = n === 0 ? [] : q.claimStarted.all({ now, limit: n });
-    const fresh = started.length >= n ? [] : q.claimNew.all({ now, limit: n - started.length });
-    const ids = [...started, ...fresh];
+    const ids: string[] = [];
+    for (const queue of queuesOf(lane)) {
+      const rest = n - ids.length;
+      if (rest <= 0) break;
+      ids.push(...claimFrom[queue].all({ now, limit: rest }));
+    }
     return ids.map((userId) => {
       q.takeLease.run(owner, now + leaseMs, userId);
       return toRow(q.get.get(userId)!);
@@ -444,13 +425,24 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return counts;
       }),
 
-    nextWakeAt: () => run(() => q.nextWakeAt.get() ?? null),
+    nextWakeAt: (lane) =>
+      run(() => {
+        queuesOf(lane);
+        return nextWakeAt[lane ?? 'all'].get() ?? null;
+      }),
 
     close: () =>
       run(() => {
         if (db.open) db.close();
       }),
   };
+}
+
+/** The queues a claim of `lane` reads; a lane the port does not know is a programmer error. */
+function queuesOf(lane: Lane | undefined): readonly ClaimQueue[] {
+  const queues = LANE_QUEUES[lane ?? 'all'] as readonly ClaimQueue[] | undefined;
+  if (queues === undefined) throw new Error(`unknown lane ${String(lane)}: use one of ${LANES.join(', ')}`);
+  return queues;
 }
 
 /** Key ids the stored records use, by skipping through records_by_key: one probe per id, not per row. */
