@@ -3,12 +3,14 @@ import type {
   CommitTransition,
   InputRecord,
   JournalEntry,
+  Lane,
   NewOnboarding,
   OnboardingRow,
   OnboardingStore,
   StateCounts,
   SubmitOutcome,
 } from '@kyc-handoff/core';
+import { LANES } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
@@ -407,10 +409,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
     submit: (items, opts) => submit(items, opts.update === true, opts.now),
 
-    claimDue: async ({ now, limit, owner, leaseMs }) => {
+    claimDue: async ({ now, limit, owner, leaseMs, lane }) => {
+      const statement = laneStatement(lane, sql.claimWrite, sql.claimRead, sql.claimAll);
       const n = Math.max(0, Math.trunc(limit));
       if (n === 0) return [];
-      return (await query<DbRow>(sql.claim, [ms(now), n, owner, ms(leaseMs)])).map(toRow);
+      return (await query<DbRow>(statement, [ms(now), n, owner, ms(leaseMs)])).map(toRow);
     },
 
     renewLeases: async (userIds, owner, leaseUntil) => {
@@ -487,8 +490,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return counts;
     },
 
-    nextWakeAt: async () => {
-      const [r] = await withConnectionRetry(() => query<{ next: string | null }>(sql.nextWakeAt));
+    nextWakeAt: async (lane) => {
+      const statement = laneStatement(lane, sql.nextWakeAtWrite, sql.nextWakeAtRead, sql.nextWakeAtAll);
+      const [r] = await withConnectionRetry(() => query<{ next: string | null }>(statement));
       return r === undefined ? null : numOrNull(r.next);
     },
 
@@ -524,6 +528,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if (ownsPool && !pool.ending) await pool.end();
     },
   };
+}
+
+/** The statement of `lane`, or of no lane; a lane the port does not know is a programmer error. */
+function laneStatement(lane: Lane | undefined, write: string, read: string, all: string): string {
+  switch (lane) {
+    case 'write':
+      return write;
+    case 'read':
+      return read;
+    case undefined:
+      return all;
+    default: {
+      const unknown: never = lane;
+      throw new Error(`unknown lane ${String(unknown)}: use one of ${LANES.join(', ')}`);
+    }
+  }
 }
 
 /**

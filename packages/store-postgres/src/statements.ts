@@ -1,33 +1,142 @@
+import { LANE_STATES, type Lane } from '@kyc-handoff/core';
 import { takeTokensSql } from './budget.js';
 import { quoteIdent } from './identifiers.js';
 
 export const ROW_COLUMNS =
   'user_id, state, snapshot, machine_version, version, wake_at, attempts, last_error, outcome, created_at, updated_at';
 
-function claimCandidates(schema: string, stateCondition: string): string {
+/**
+ * The state of onboardings not started yet. The write lane takes them after the started ones, in
+ * submit order; `satisfies` keeps it a state of that lane.
+ */
+const NEW_STATE = 'policyPending' satisfies (typeof LANE_STATES.write)[number];
+
+const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** `state = 'a'` for one state, `state IN ('a', 'b')` for more: constants the planner can match. */
+function stateIn(states: readonly string[]): string {
+  return states.length === 1
+    ? `state = ${literal(states[0]!)}`
+    : `state IN (${states.map(literal).join(', ')})`;
+}
+
+/**
+ * One queue of claim candidates: the rows of a partial index (`index`, created by migration 4, or
+ * 2 for `started`), read in the order of its columns, `key`. `states` is the state term of that
+ * index's predicate, so the planner can prove the index holds every row the query wants.
+ */
+interface Queue {
+  index: string;
+  states: string;
+  key: readonly string[];
+}
+
+export const CLAIM_QUEUES = {
+  /** Without a lane: every onboarding already started (any state but policyPending). */
+  started: {
+    index: 'onboardings_started_due',
+    states: `state <> ${literal(NEW_STATE)}`,
+    key: ['wake_at', 'user_id'],
+  },
+  /** The write lane's started onboardings (userCreated). */
+  writeStarted: {
+    index: 'onboardings_write_started_due',
+    states: stateIn(LANE_STATES.write.filter((s) => s !== NEW_STATE)),
+    key: ['wake_at', 'user_id'],
+  },
+  /** New onboardings in submit order: `seq` is an identity, drawn in insert order. */
+  new: { index: 'onboardings_new_due', states: stateIn([NEW_STATE]), key: ['wake_at', 'seq'] },
+  /** The read lane: onboardings under review, polled earliest first. */
+  read: { index: 'onboardings_read_due', states: stateIn(LANE_STATES.read), key: ['wake_at', 'user_id'] },
+} as const satisfies Record<string, Queue>;
+
+export type ClaimQueue = keyof typeof CLAIM_QUEUES;
+
+/** The queues a claim reads, in order: the first fills the limit, the second what is left of it. */
+export const LANE_QUEUES = {
+  write: ['writeStarted', 'new'],
+  read: ['read'],
+  all: ['started', 'new'],
+} as const satisfies Record<Lane | 'all', readonly [ClaimQueue] | readonly [ClaimQueue, 'new']>;
+
+/**
+ * The claim candidates of `queue`: due, not under a live lease (a lease is live while now <= expiry,
+ * so an expired one is reclaimed by the same query), in claim order, skipping rows another claimer
+ * has locked this instant. Exported so a test can EXPLAIN it. $1 now, $2 limit.
+ */
+export function claimQueueSql(schema: string, queue: ClaimQueue): string {
+  const { states, key } = CLAIM_QUEUES[queue];
   return `
     SELECT user_id FROM ${quoteIdent(schema)}.onboardings
-    WHERE wake_at IS NOT NULL AND ${stateCondition} AND wake_at <= $1::bigint
+    WHERE wake_at IS NOT NULL AND ${states} AND wake_at <= $1::bigint
       AND (lease_expires_at IS NULL OR lease_expires_at < $1::bigint)
-    ORDER BY wake_at, user_id
+    ORDER BY ${key.join(', ')}
     LIMIT $2
     FOR UPDATE SKIP LOCKED`;
 }
 
 /**
- * The claim candidates already in progress (every state but policyPending): due, not under a live
- * lease (a lease is live while now <= expiry, so an expired one is reclaimed by the same query),
- * earliest first, skipping rows another claimer has locked this instant. The state condition is
- * the WHERE of the partial index onboardings_started_due. Exported so a test can EXPLAIN it.
- * $1 now, $2 limit.
+ * One autocommitted statement: lock the candidates, take their leases, bump their versions (the
+ * version a claim returns is the worker's fencing token). With two queues (started ones, then new
+ * ones), the new ones fill the rest of the limit: `fresh` is a CTE scan read lazily, so only the rows
+ * the outer LIMIT takes are fetched and locked. Rows come back in claim order: new ones last, in
+ * submit order (seq), the others by user id. $1 now, $2 limit, $3 owner, $4 leaseMs.
  */
-export function claimStartedSql(schema: string): string {
-  return claimCandidates(schema, "state <> 'policyPending'");
+function claimSql(schema: string, queues: (typeof LANE_QUEUES)[keyof typeof LANE_QUEUES]): string {
+  const [first, second] = queues as readonly [ClaimQueue, ClaimQueue?];
+  const picked =
+    second === undefined
+      ? `picked AS (${claimQueueSql(schema, first)})`
+      : `started AS (${claimQueueSql(schema, first)}),
+      fresh AS (${claimQueueSql(schema, second)}),
+      picked AS (
+        SELECT user_id FROM started
+        UNION ALL
+        (SELECT user_id FROM fresh LIMIT greatest(0, $2 - (SELECT count(*) FROM started)))
+      )`;
+  const isNew = `state = ${literal(NEW_STATE)}`;
+  return `
+      WITH ${picked},
+      claimed AS (
+        UPDATE ${quoteIdent(schema)}.onboardings
+        SET lease_owner = $3, lease_expires_at = $1::bigint + $4::bigint, version = version + 1
+        WHERE user_id IN (SELECT user_id FROM picked)
+        RETURNING ${ROW_COLUMNS}, seq
+      )
+      SELECT ${ROW_COLUMNS} FROM claimed
+      ORDER BY ${isNew}, wake_at, CASE WHEN ${isNew} THEN seq END, user_id`;
 }
 
-/** The new claim candidates (policyPending), under the same rules; read from onboardings_due. $1 now, $2 limit. */
-export function claimNewSql(schema: string): string {
-  return claimCandidates(schema, "state = 'policyPending'");
+/**
+ * The earliest moment a claim of `queue` could return a row (NULL when none): a free row is
+ * claimable at its wake_at (GREATEST skips its NULL expiry), a leased one one ms after its lease
+ * expires, if that is later. Only the rows up to the first free one count (none after it can be
+ * claimable sooner), so the walk takes them one index probe at a time in claim order and stops
+ * there: as many probes as leased rows precede it, however many rows the queue holds. A range scan
+ * up to the first free row would read the same rows, but the planner cannot know that range is
+ * short, and on 10^6 rows it chose a parallel scan of the whole table.
+ */
+function nextWakeOf(schema: string, queue: ClaimQueue): string {
+  const { states, key } = CLAIM_QUEUES[queue];
+  const step = (after: string) => `
+          SELECT ${key.join(', ')}, lease_expires_at FROM ${quoteIdent(schema)}.onboardings
+          WHERE wake_at IS NOT NULL AND ${states}${after}
+          ORDER BY ${key.join(', ')} LIMIT 1`;
+  return `(WITH RECURSIVE walk AS (
+        (${step('')})
+        UNION ALL
+        SELECT next.* FROM walk w CROSS JOIN LATERAL (${step(
+          ` AND (${key.join(', ')}) > (${key.map((k) => `w.${k}`).join(', ')})`,
+        )}) next
+        WHERE w.lease_expires_at IS NOT NULL
+      )
+      SELECT MIN(GREATEST(wake_at, lease_expires_at + 1)) FROM walk)`;
+}
+
+/** nextWakeAt of `lane` (`all`: without a lane). Exported so a test can EXPLAIN it. */
+export function nextWakeAtSql(schema: string, lane: keyof typeof LANE_QUEUES): string {
+  // LEAST ignores NULLs: a queue with nothing to do does not hide the others.
+  return `SELECT LEAST(${LANE_QUEUES[lane].map((q) => nextWakeOf(schema, q)).join(',\n    ')}) AS next`;
 }
 
 /** Every statement of the store, with the schema spliced in once at open. */
@@ -38,28 +147,10 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
   const journal = `${s}.journal`;
 
   return {
-    /**
-     * One autocommitted statement: lock the candidates, take their leases, bump their versions (the
-     * version a claim returns is the worker's fencing token). Onboardings in progress first, new ones
-     * fill the rest of the limit: `fresh` is a CTE scan read lazily, so only the rows the outer LIMIT
-     * takes are fetched and locked. Rows come back in claim order. $1 now, $2 limit, $3 owner,
-     * $4 leaseMs.
-     */
-    claim: `
-      WITH started AS (${claimStartedSql(schema)}),
-      fresh AS (${claimNewSql(schema)}),
-      picked AS (
-        SELECT user_id FROM started
-        UNION ALL
-        (SELECT user_id FROM fresh LIMIT greatest(0, $2 - (SELECT count(*) FROM started)))
-      ),
-      claimed AS (
-        UPDATE ${onboardings}
-        SET lease_owner = $3, lease_expires_at = $1::bigint + $4::bigint, version = version + 1
-        WHERE user_id IN (SELECT user_id FROM picked)
-        RETURNING ${ROW_COLUMNS}
-      )
-      SELECT * FROM claimed ORDER BY state = 'policyPending', wake_at, user_id`,
+    claimWrite: claimSql(schema, LANE_QUEUES.write),
+    claimRead: claimSql(schema, LANE_QUEUES.read),
+    /** Without a lane: every due onboarding, started ones first. */
+    claimAll: claimSql(schema, LANE_QUEUES.all),
 
     renew: `
       UPDATE ${onboardings} SET lease_expires_at = $3
@@ -109,17 +200,19 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
 
     /**
      * Inserts the onboardings not there yet with their encrypted records, and says which were
-     * created. $1..$7 per item, $8 now, $9 key id, $10 channel.
+     * created. In input order, so that `seq` numbers them in submit order. $1..$7 per item, $8 now,
+     * $9 key id, $10 channel.
      */
     insertNew: `
       WITH input AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::int[], $5::bigint[], $6::text[], $7::text[])
-          AS t(user_id, state, snapshot, machine_version, wake_at, digest, ciphertext)
+          WITH ORDINALITY AS t(user_id, state, snapshot, machine_version, wake_at, digest, ciphertext, ord)
       ),
       ins AS (
         INSERT INTO ${onboardings} (user_id, state, snapshot, machine_version, version, wake_at, attempts,
                                     record_digest, created_at, updated_at)
         SELECT user_id, state, snapshot, machine_version, 1, wake_at, 0, digest, $8::bigint, $8::bigint FROM input
+        ORDER BY ord
         ON CONFLICT (user_id) DO NOTHING
         RETURNING user_id, wake_at
       ),
@@ -170,11 +263,9 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
       SELECT user_id, ciphertext FROM ${records} WHERE key_id <> $1
       ORDER BY user_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
     counts: `SELECT state, count(*)::int AS n FROM ${onboardings} GROUP BY state`,
-    // A leased row becomes claimable one ms after its lease expires (a lease is live while now <= expiry).
-    nextWakeAt: `
-      SELECT MIN(CASE WHEN lease_expires_at IS NULL THEN wake_at
-                      ELSE GREATEST(wake_at, lease_expires_at + 1) END) AS next
-      FROM ${onboardings} WHERE wake_at IS NOT NULL`,
+    nextWakeAtWrite: nextWakeAtSql(schema, 'write'),
+    nextWakeAtRead: nextWakeAtSql(schema, 'read'),
+    nextWakeAtAll: nextWakeAtSql(schema, 'all'),
     takeTokens: takeTokensSql(`${s}.budget_buckets`),
   };
 }

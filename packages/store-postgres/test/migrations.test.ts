@@ -1,3 +1,4 @@
+import { sampleOnboarding, sampleRecord } from '@kyc-handoff/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, openPostgresStore } from '../src/index.js';
 import {
@@ -41,11 +42,66 @@ describe.skipIf(!postgresAvailable)('postgres store: opening and migrations', ()
       'records',
       'schema_migrations',
     ]);
-    const index = await factory.admin.query(
-      "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'onboardings_due'",
+    const { rows } = await factory.admin.query<{ indexname: string; indexdef: string }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'onboardings%due'",
       [schema],
     );
-    expect(index.rows[0]?.indexdef).toMatch(/\(wake_at, user_id\) WHERE \(wake_at IS NOT NULL\)/);
+    const defs = Object.fromEntries(
+      rows.map((r) => [r.indexname, r.indexdef.replace(/^.* USING btree /, '')]),
+    );
+    // onboardings_due went in migration 4: no query reads it any more.
+    expect(defs).toEqual({
+      onboardings_started_due:
+        "(wake_at, user_id) WHERE ((wake_at IS NOT NULL) AND (state <> 'policyPending'::text))",
+      onboardings_write_started_due:
+        "(wake_at, user_id) WHERE ((wake_at IS NOT NULL) AND (state = 'userCreated'::text))",
+      onboardings_new_due: "(wake_at, seq) WHERE ((wake_at IS NOT NULL) AND (state = 'policyPending'::text))",
+      onboardings_read_due:
+        "(wake_at, user_id) WHERE ((wake_at IS NOT NULL) AND (state = 'verificationPending'::text))",
+    });
+  });
+
+  it('migration 4 numbers the rows already there, and new ones claimed after them in submit order', async () => {
+    const schema = freshSchemaName();
+    // A schema as kyc-handoff left it before migration 4, holding two new onboardings.
+    const client = await factory.admin.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(`SET LOCAL search_path TO "${schema}"`);
+      await client.query(
+        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+      );
+      for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations VALUES ($1, 0)', [m.version]);
+      }
+      await client.query(
+        `INSERT INTO onboardings (user_id, state, snapshot, machine_version, version, wake_at, created_at, updated_at)
+         VALUES ('old-b', 'policyPending', '{}', 1, 1, 5, 0, 0), ('old-a', 'policyPending', '{}', 1, 1, 5, 0, 0)`,
+      );
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const store = await factory.open({ schema });
+    expect(store.migrationsApplied()).toEqual([4]);
+    const { rows } = await factory.admin.query(
+      `SELECT count(*)::int AS n FROM "${schema}".onboardings WHERE seq IS NULL`,
+    );
+    expect(rows[0]?.n).toBe(0);
+    await store.submit(
+      ['new-z', 'new-c'].map((userId) => sampleOnboarding(sampleRecord({ userId }), { wakeAt: 5 })),
+      { now: 1 },
+    );
+    const claimed = await store.claimDue({ now: 10, limit: 10, owner: 'w', leaseMs: 1_000, lane: 'write' });
+    expect(claimed.map((r) => r.userId).slice(2)).toEqual(['new-z', 'new-c']);
+    expect(
+      claimed
+        .map((r) => r.userId)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(['old-a', 'old-b']);
   });
 
   it('several stores opening one fresh schema at once all succeed, migrating it once', async () => {
