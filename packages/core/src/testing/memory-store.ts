@@ -4,6 +4,9 @@ import {
   type CommitResult,
   type CommitTransition,
   type JournalEntry,
+  LANE_STATES,
+  LANES,
+  type Lane,
   type NewOnboarding,
   type OnboardingRow,
   type OnboardingStore,
@@ -16,6 +19,8 @@ import type { InputRecord } from '../schemas/record.js';
 
 interface Entry {
   row: OnboardingRow;
+  /** Counts inserts: new onboardings of one wakeAt are claimed in the order they were submitted. */
+  seq: number;
   leaseOwner: string | null;
   leaseExpiresAt: number | null;
   /** canonicalJson of the record; null once erased. Plaintext is fine here: nothing is persisted. */
@@ -33,12 +38,24 @@ export interface MemoryStore extends OnboardingStore {
   };
 }
 
+/** The state of onboardings not started yet, claimed after the started ones of its lane. */
+const NEW_STATE = 'policyPending' satisfies (typeof LANE_STATES.write)[number];
+
+/** Whether a claim of `lane` (or of any lane) may take an onboarding in `state`. */
+function inLane(lane: Lane | undefined, state: string): boolean {
+  if (lane === undefined) return true;
+  const states = LANE_STATES[lane] as readonly string[] | undefined;
+  if (states === undefined) throw new Error(`unknown lane ${String(lane)}: use one of ${LANES.join(', ')}`);
+  return states.includes(state);
+}
+
 /**
  * The reference implementation of the store contract, in memory. For engine unit tests and as the
  * readable statement of the semantics every durable adapter must match (see runStoreContract).
  */
 export function createMemoryStore(): MemoryStore {
   const entries = new Map<string, Entry>();
+  let inserted = 0;
   const clone = <T>(value: T): T => structuredClone(value);
   const leasedByLiveOwner = (e: Entry, now: number) =>
     e.leaseOwner !== null && e.leaseExpiresAt !== null && e.leaseExpiresAt >= now;
@@ -80,6 +97,7 @@ export function createMemoryStore(): MemoryStore {
               createdAt: options.now,
               updatedAt: options.now,
             },
+            seq: inserted++,
             leaseOwner: null,
             leaseExpiresAt: null,
             record: json,
@@ -99,16 +117,23 @@ export function createMemoryStore(): MemoryStore {
       return outcomes;
     },
 
-    async claimDue({ now, limit, owner, leaseMs }: ClaimOptions) {
-      // Onboardings already in progress first, then new ones (policyPending); each earliest first.
-      const isNew = (e: Entry) => e.row.state === 'policyPending';
+    async claimDue({ now, limit, owner, leaseMs, lane }: ClaimOptions) {
+      // Onboardings in progress first, earliest first (then by user id); then new ones (policyPending),
+      // earliest first, then in submit order.
+      const isNew = (e: Entry) => e.row.state === NEW_STATE;
       const due = [...entries.values()]
-        .filter((e) => e.row.wakeAt !== null && e.row.wakeAt <= now && !leasedByLiveOwner(e, now))
+        .filter(
+          (e) =>
+            inLane(lane, e.row.state) &&
+            e.row.wakeAt !== null &&
+            e.row.wakeAt <= now &&
+            !leasedByLiveOwner(e, now),
+        )
         .sort(
           (a, b) =>
             Number(isNew(a)) - Number(isNew(b)) ||
             a.row.wakeAt! - b.row.wakeAt! ||
-            (a.row.userId < b.row.userId ? -1 : 1),
+            (isNew(a) ? a.seq - b.seq : a.row.userId < b.row.userId ? -1 : 1),
         )
         .slice(0, Math.max(0, limit));
       return due.map((e) => {
@@ -194,10 +219,10 @@ export function createMemoryStore(): MemoryStore {
       return counts;
     },
 
-    async nextWakeAt() {
+    async nextWakeAt(lane?: Lane) {
       let next: number | null = null;
       for (const e of entries.values()) {
-        if (e.row.wakeAt === null) continue;
+        if (e.row.wakeAt === null || !inLane(lane, e.row.state)) continue;
         const at = e.leaseOwner === null ? e.row.wakeAt : Math.max(e.row.wakeAt, (e.leaseExpiresAt ?? 0) + 1);
         if (next === null || at < next) next = at;
       }

@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isKeyringMismatchError } from '../crypto/key-check.js';
 import { generateKey } from '../crypto/keyring.js';
+import type { TopLevelState } from '../machine/snapshot.js';
 import {
   type CommitTransition,
   isStoredRecordError,
   type JournalEntry,
+  type Lane,
   type OnboardingRow,
   type OnboardingStore,
 } from '../ports/store.js';
@@ -82,6 +84,10 @@ function entry(userId: string, at: number, event: string, detail?: string): Jour
  * - `journal(id, { limit })` returns the latest `limit` entries, oldest first;
  * - `nextWakeAt()` is the earliest moment `claimDue` could return something: for each row with a
  *   wakeAt, its wakeAt, or one ms after its lease expiry if that is later (it may be in the past);
+ *   `nextWakeAt(lane)` the same over the rows of that lane;
+ * - within the write lane, and without a lane, new onboardings (policyPending) of one wakeAt come
+ *   in the order they were submitted, even within one batch; started ones of one wakeAt by user id;
+ * - a lane the port does not know is refused (a programmer error, never an empty claim);
  * - `submit` with `update: true` and `replaceRecord` replace the record only: the row (version,
  *   updatedAt, state, wakeAt) is untouched, re-driving the onboarding is the engine's decision;
  * - after `erasePersonalData`, the store no longer knows the record, so submitting it again is a
@@ -363,6 +369,217 @@ export function runStoreContract(
         await store.renewLeases([], 'w1', T0);
         await store.renewLeases(['nobody'], 'w1', T0);
         expect(await store.get('nobody')).toBeUndefined();
+      });
+    });
+
+    describe('claimDue by lane', () => {
+      /** Onboardings in real machine states, submitted in one batch in this order. */
+      const submitIn = (
+        rows: readonly (readonly [userId: string, state: TopLevelState, wakeAt: number | null])[],
+      ) =>
+        store.submit(
+          rows.map(([userId, state, wakeAt]) =>
+            sampleOnboarding(sampleRecord({ userId }), {
+              state,
+              wakeAt,
+              snapshot: { value: state, context: { userId, attempts: 0 } },
+            }),
+          ),
+          { now: T0 },
+        );
+      const claimLane = (lane: Lane, owner: string, now = T0 + 100_000, limit = 100) =>
+        store.claimDue({ now, limit, owner, leaseMs: LEASE, lane });
+
+      it('the write lane claims only policyPending and userCreated onboardings, started ones first', async () => {
+        // requiresData and verified get a wakeAt here (the machine never gives them one) to show that
+        // the lane is chosen by state.
+        await submitIn([
+          ['new-b', 'policyPending', T0 + 5],
+          ['review', 'verificationPending', T0 + 1],
+          ['started-z', 'userCreated', T0 + 20],
+          ['needs-data', 'requiresData', T0 + 1],
+          ['done', 'verified', T0 + 1],
+          ['started-a', 'userCreated', T0 + 20],
+          ['started-m', 'userCreated', T0 + 10],
+          ['new-a', 'policyPending', T0 + 5],
+        ]);
+        expect(ids(await claimLane('write', 'w1'))).toEqual([
+          'started-m',
+          'started-a',
+          'started-z',
+          'new-b',
+          'new-a',
+        ]);
+      });
+
+      it('the write lane returns a batch of new onboardings with one wakeAt in the order it was submitted', async () => {
+        const batch = ['kim', 'ada', 'zoe', 'bob', 'max', 'eve'];
+        await submitIn(batch.map((userId) => [userId, 'policyPending', T0] as const));
+        const first = await claimLane('write', 'w1', T0, 4);
+        const rest = await claimLane('write', 'w2', T0, 10);
+        expect([ids(first), ids(rest)]).toEqual([
+          ['kim', 'ada', 'zoe', 'bob'],
+          ['max', 'eve'],
+        ]);
+      });
+
+      it('new onboardings due earlier come first, whichever batch they were submitted in', async () => {
+        await submitIn([
+          ['late-2', 'policyPending', T0 + 50],
+          ['late-1', 'policyPending', T0 + 50],
+        ]);
+        await submitIn([
+          ['early-2', 'policyPending', T0 + 10],
+          ['early-1', 'policyPending', T0 + 10],
+        ]);
+        expect(ids(await claimLane('write', 'w1'))).toEqual(['early-2', 'early-1', 'late-2', 'late-1']);
+      });
+
+      it('without a lane, every due onboarding comes, started ones first and new ones in submit order', async () => {
+        await submitIn([
+          ['zed', 'policyPending', T0],
+          ['amy', 'policyPending', T0],
+          ['review', 'verificationPending', T0 + 5],
+          ['started', 'userCreated', T0 + 5],
+          ['needs-data', 'requiresData', T0 + 1],
+        ]);
+        expect(ids(await claimAll('w1'))).toEqual(['needs-data', 'review', 'started', 'zed', 'amy']);
+      });
+
+      it('the read lane claims only verificationPending onboardings, earliest wakeAt first', async () => {
+        await submitIn([
+          ['poll-late', 'verificationPending', T0 + 30],
+          ['new', 'policyPending', T0 + 1],
+          ['poll-early', 'verificationPending', T0 + 10],
+          ['started', 'userCreated', T0 + 1],
+          ['poll-mid-b', 'verificationPending', T0 + 20],
+          ['poll-mid-a', 'verificationPending', T0 + 20],
+          ['needs-data', 'requiresData', T0 + 1],
+          ['waiting', 'verificationPending', null],
+        ]);
+        const claimed = await claimLane('read', 'w1');
+        expect(ids(claimed)).toEqual(['poll-early', 'poll-mid-a', 'poll-mid-b', 'poll-late']);
+        // Claimed like any claim: the version moved on, and the row comes back as stored.
+        expect(claimed.map((r) => r.version)).toEqual([2, 2, 2, 2]);
+        expect(claimed[0]).toEqual(await store.get('poll-early'));
+      });
+
+      it("a claim of one lane leaves the other lane's due onboardings to another worker", async () => {
+        await submitIn([
+          ['poll-1', 'verificationPending', T0],
+          ['new-1', 'policyPending', T0],
+          ['poll-2', 'verificationPending', T0 + 1],
+          ['started-1', 'userCreated', T0 + 1],
+          ['needs-data', 'requiresData', T0],
+        ]);
+        const reads = await claimLane('read', 'w1');
+        const writes = await claimLane('write', 'w2');
+        const rest = await claimAll('w3');
+        expect([ids(reads), ids(writes), ids(rest)]).toEqual([
+          ['poll-1', 'poll-2'],
+          ['started-1', 'new-1'],
+          ['needs-data'],
+        ]);
+      });
+
+      it('limit applies to each claim of a lane: started onboardings fill it first, new ones the rest', async () => {
+        await submitIn([
+          ['new-1', 'policyPending', T0],
+          ['new-2', 'policyPending', T0],
+          ['new-3', 'policyPending', T0],
+          ['started-2', 'userCreated', T0 + 3],
+          ['started-1', 'userCreated', T0 + 2],
+          ['poll-1', 'verificationPending', T0],
+          ['poll-2', 'verificationPending', T0 + 1],
+        ]);
+        expect(await claimLane('write', 'w1', T0 + 10, 0)).toEqual([]);
+        expect(ids(await claimLane('write', 'w1', T0 + 10, 3))).toEqual(['started-1', 'started-2', 'new-1']);
+        expect(ids(await claimLane('write', 'w2', T0 + 10, 1))).toEqual(['new-2']);
+        expect(ids(await claimLane('read', 'w3', T0 + 10, 1))).toEqual(['poll-1']);
+      });
+
+      it('a live lease keeps an onboarding out of its lane until it expires, and leaves the other lane alone', async () => {
+        await submitIn([
+          ['poll', 'verificationPending', T0],
+          ['user', 'userCreated', T0],
+        ]);
+        const [held] = await claimLane('read', 'w1', T0);
+        expect(held?.userId).toBe('poll');
+        expect(await claimLane('read', 'w1', T0 + LEASE)).toEqual([]);
+        expect(ids(await claimLane('write', 'w2', T0 + LEASE))).toEqual(['user']);
+        const [taken] = await claimLane('read', 'w2', T0 + LEASE + 1);
+        expect(taken?.userId).toBe('poll');
+        expect(taken!.version).toBeGreaterThan(held!.version);
+      });
+
+      it('an onboarding committed into verificationPending leaves the write lane for the read lane', async () => {
+        await submitIn([['ada', 'policyPending', T0]]);
+        const [row] = await claimLane('write', 'w1', T0);
+        await store.commit([
+          transition(row!, {
+            state: 'verificationPending',
+            snapshot: { value: { verificationPending: 'waiting' }, context: { userId: 'ada' } },
+            wakeAt: T0 + 50,
+          }),
+        ]);
+        expect(await claimLane('write', 'w2')).toEqual([]);
+        expect(await store.nextWakeAt('write')).toBeNull();
+        expect(await store.nextWakeAt('read')).toBe(T0 + 50);
+        expect(ids(await claimLane('read', 'w2'))).toEqual(['ada']);
+      });
+
+      it('nextWakeAt(lane) is the earliest wakeAt of that lane; without a lane, of every onboarding', async () => {
+        for (const lane of [...(['write', 'read'] as const), undefined])
+          expect(await store.nextWakeAt(lane)).toBeNull();
+        await submitIn([
+          ['new', 'policyPending', T0 + 25],
+          ['started', 'userCreated', T0 + 20],
+          ['review', 'verificationPending', T0 + 10],
+          ['later-review', 'verificationPending', T0 + 40],
+          ['waiting', 'verificationPending', null],
+          ['done', 'verified', null],
+          // A wakeAt the machine never gives requiresData: only a claim without a lane takes it.
+          ['needs-data', 'requiresData', T0 + 5],
+        ]);
+        expect(await store.nextWakeAt('write')).toBe(T0 + 20);
+        expect(await store.nextWakeAt('read')).toBe(T0 + 10);
+        expect(await store.nextWakeAt()).toBe(T0 + 5);
+        await submitIn([['earlier-new', 'policyPending', T0 + 12]]);
+        expect(await store.nextWakeAt('write')).toBe(T0 + 12);
+      });
+
+      it('nextWakeAt(lane) counts a leased onboarding of that lane from the end of its lease', async () => {
+        await submitIn([
+          ['poll-1', 'verificationPending', T0],
+          ['poll-2', 'verificationPending', T0 + 5 * LEASE],
+          ['user', 'userCreated', T0 + 2 * LEASE],
+        ]);
+        await claimLane('read', 'w1', T0, 1);
+        expect(await store.nextWakeAt('read')).toBe(T0 + LEASE + 1);
+        expect(await store.nextWakeAt('write')).toBe(T0 + 2 * LEASE);
+        expect(await store.nextWakeAt()).toBe(T0 + LEASE + 1);
+        expect(await claimLane('read', 'w2', T0 + LEASE)).toEqual([]);
+        expect(ids(await claimLane('read', 'w2', T0 + LEASE + 1, 1))).toEqual(['poll-1']);
+      });
+
+      it('nextWakeAt(lane) is the wakeAt of a free onboarding due before the lease of an earlier one ends', async () => {
+        await submitIn([
+          ['poll-1', 'verificationPending', T0],
+          ['poll-2', 'verificationPending', T0 + 100],
+          ['user', 'userCreated', T0 + 50],
+        ]);
+        await claimLane('read', 'w1', T0, 1);
+        expect(await store.nextWakeAt('read')).toBe(T0 + 100);
+        // Both leased: the lease that ends first.
+        await claimLane('read', 'w1', T0 + 100, 1);
+        expect(await store.nextWakeAt('read')).toBe(T0 + LEASE + 1);
+      });
+
+      it('a lane the port does not know is refused, not answered with nothing', async () => {
+        await submitIn([['ada', 'policyPending', T0]]);
+        const unknown = 'documents' as Lane;
+        await expect(claimLane(unknown, 'w1')).rejects.toThrow(/unknown lane documents/);
+        await expect(store.nextWakeAt(unknown)).rejects.toThrow(/unknown lane documents/);
       });
     });
 
