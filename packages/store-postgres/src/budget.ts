@@ -1,21 +1,10 @@
+import type { SharedBudget } from '@kyc-handoff/core';
+
 /**
- * A token bucket kept in the store, so every worker of the store draws from one Crossmint rate
- * budget. The engine detects the method on whatever store it is given.
+ * A token bucket kept in the store (core's SharedBudget capability), so every worker of the store
+ * draws from one Crossmint rate budget.
  */
-export interface SharedBudgetStore {
-  /**
-   * Refills `bucket` by `perMinute` tokens per minute since its last use (capped at `burst`; a new
-   * bucket starts full), then takes `min(want, whole tokens available)`. Atomic across processes.
-   * Returns how many tokens were granted (0 when the budget is spent).
-   */
-  takeTokens(
-    bucket: 'write' | 'read',
-    want: number,
-    now: number,
-    perMinute: number,
-    burst: number,
-  ): Promise<number>;
-}
+export type SharedBudgetStore = SharedBudget;
 
 /**
  * One upsert: the row lock taken by ON CONFLICT DO UPDATE serialises concurrent callers, and every

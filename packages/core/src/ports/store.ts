@@ -1,4 +1,6 @@
+import type { TopLevelState } from '../machine/snapshot.js';
 import type { InputRecord } from '../schemas/record.js';
+import type { BudgetKind } from './crossmint.js';
 
 /**
  * A machine snapshot as persisted: the state value and the context. Rebuilt with
@@ -93,12 +95,38 @@ export interface SubmitOutcome {
   status: SubmitStatus;
 }
 
+/**
+ * A queue of due onboardings by the rate budget their next call spends. The engine claims from each
+ * lane only as many as that budget can pay for now, so a backlog of users under review (reads)
+ * never holds back new users (writes), and a claimed onboarding never waits for a token.
+ */
+export type Lane = BudgetKind;
+export const LANES = ['write', 'read'] as const satisfies readonly Lane[];
+
+/**
+ * The top-level states of each lane: every call of policyPending and userCreated is a write, and
+ * verificationPending only waits and polls (reads). Other states have nothing due. Stores select a
+ * lane by these states; core's tests check them against the machine's own effects.
+ */
+export const LANE_STATES = {
+  write: ['policyPending', 'userCreated'],
+  read: ['verificationPending'],
+} as const satisfies Record<Lane, readonly TopLevelState[]>;
+
 export interface ClaimOptions {
   now: number;
   limit: number;
   /** Identifies the worker taking the lease. */
   owner: string;
   leaseMs: number;
+  /**
+   * Claim from this lane only. Write lane: onboardings already started (userCreated) first,
+   * earliest wakeAt first, then new ones (policyPending) in submit order (earliest wakeAt, then the
+   * order they were submitted in). Read lane: earliest wakeAt first, so when more users are under
+   * review than the read budget can poll, each is polled in turn. Without a lane, every due
+   * onboarding, started ones (any state but policyPending) first.
+   */
+  lane?: Lane | undefined;
 }
 
 export interface CommitTransition {
@@ -142,11 +170,12 @@ export interface OnboardingStore {
     options: { update?: boolean; now: number },
   ): Promise<SubmitOutcome[]>;
   /**
-   * Take leases on up to `limit` onboardings that are due and not leased by a live worker. Onboardings
-   * already in progress (any state but `policyPending`) come first, earliest `wakeAt` first; new ones
-   * (`policyPending`) only fill what is left of `limit`, earliest first. New onboardings are due from
-   * their submit time, so with a large backlog, ordering by `wakeAt` alone would spend the whole
-   * Crossmint budget on first writes and never finish anyone. Rows are returned in that order.
+   * Take leases on up to `limit` onboardings that are due and not leased by a live worker, of one
+   * lane (see ClaimOptions.lane) or of all. Onboardings already in progress come first, earliest
+   * `wakeAt` first; new ones (`policyPending`) only fill what is left of `limit`, earliest first and
+   * then in submit order. New onboardings are due from their submit time, so with a large backlog,
+   * ordering by `wakeAt` alone would spend the whole Crossmint budget on first writes and never
+   * finish anyone. Rows are returned in that order. A lane the port does not know is refused.
    */
   claimDue(options: ClaimOptions): Promise<OnboardingRow[]>;
   /** Extend the leases of onboardings this owner still works on. */
@@ -165,7 +194,31 @@ export interface OnboardingStore {
   erasePersonalData(userId: string): Promise<void>;
   journal(userId: string, options?: { limit?: number }): Promise<JournalEntry[]>;
   countsByState(): Promise<StateCounts>;
-  /** Earliest wakeAt among onboardings that have something to do, or null. */
-  nextWakeAt(): Promise<number | null>;
+  /** Earliest moment `claimDue` (of `lane`, or of any lane) could return something, or null. */
+  nextWakeAt(lane?: Lane): Promise<number | null>;
   close(): Promise<void>;
+}
+
+/** A capability of a store: one rate budget shared by every worker of the store (PostgreSQL). */
+export interface SharedBudget {
+  /**
+   * Refills `bucket` by `perMinute` tokens per minute since its last use (capped at `burst`; a new
+   * bucket starts full), then takes `min(want, whole tokens available)`. Atomic across processes.
+   * Returns how many tokens were granted (0 when the budget is spent).
+   */
+  takeTokens(bucket: Lane, want: number, now: number, perMinute: number, burst: number): Promise<number>;
+}
+
+/** A capability of a store: it wakes idle workers when another process adds work (LISTEN/NOTIFY). */
+export interface WakeNotifications {
+  /** Calls `onWake` when work may have become due; resolves once listening; the result stops it. */
+  listen(onWake: () => void): Promise<() => Promise<void>>;
+}
+
+export function hasSharedBudget<S extends OnboardingStore>(store: S): store is S & SharedBudget {
+  return typeof (store as Partial<SharedBudget>).takeTokens === 'function';
+}
+
+export function hasWakeNotifications<S extends OnboardingStore>(store: S): store is S & WakeNotifications {
+  return typeof (store as Partial<WakeNotifications>).listen === 'function';
 }
