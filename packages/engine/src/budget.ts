@@ -1,14 +1,5 @@
-import type { BudgetKind } from '@kyc-handoff/core';
+import type { Lane, SharedBudget } from '@kyc-handoff/core';
 import type { Clock } from './clock.js';
-
-export interface BudgetLimits {
-  /** Crossmint's published default is 120 writes a minute per project; 0 or Infinity = no limit. */
-  writesPerMinute?: number;
-  /** Crossmint's published default is 360 reads a minute per project; 0 or Infinity = no limit. */
-  readsPerMinute?: number;
-}
-
-export const DEFAULT_BUDGETS = { writesPerMinute: 120, readsPerMinute: 360 } as const;
 
 /**
  * Pacing below the limit with a small burst keeps every sliding minute under it: burst + pace × 60 s
@@ -23,24 +14,22 @@ const BURST_SHARE = 0.02;
 const MIN_PACE_SHARE = 0.1;
 const RECOVERY_PER_SUCCESS = 0.01;
 
-/** A token source shared by several workers (a PostgreSQL store implements it). */
-export interface SharedTokenSource {
-  takeTokens(
-    bucket: BudgetKind,
-    want: number,
-    now: number,
-    perMinute: number,
-    burst: number,
-  ): Promise<number>;
-}
-
 export interface BudgetSnapshot {
+  /** Infinity when unlimited. */
   limitPerMinute: number;
   pacePerMinute: number;
   tokens: number;
   granted: number;
+  /** Until when Crossmint's Retry-After pauses this budget (epoch ms; 0 when not paused). */
+  pausedUntil: number;
 }
 
+/**
+ * One rate budget. The engine never waits on it while holding a slot: the scheduler reserves tokens
+ * for the onboardings it claims, and a running onboarding takes the next token only if one is there
+ * now (otherwise it gives its slot back). With a shared source (a PostgreSQL store), tokens come
+ * from one bucket for every worker, a small batch per round trip; unused ones stay here as credit.
+ */
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
@@ -48,13 +37,12 @@ export class TokenBucket {
   private pausedUntil = 0;
   private granted = 0;
   private readonly burst: number;
-  private queue: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly kind: BudgetKind,
+    readonly lane: Lane,
     private readonly limitPerMinute: number,
     private readonly clock: Clock,
-    private readonly shared?: SharedTokenSource,
+    private readonly shared?: SharedBudget,
   ) {
     this.pace = limitPerMinute * PACE;
     this.burst = Math.max(1, Math.floor(limitPerMinute * BURST_SHARE));
@@ -63,18 +51,57 @@ export class TokenBucket {
   }
 
   get unlimited(): boolean {
-    return !Number.isFinite(this.limitPerMinute) || this.limitPerMinute <= 0;
+    return !Number.isFinite(this.limitPerMinute);
   }
 
-  /** Waits for one token. Callers queue in order, so nobody starves. */
-  take(signal?: AbortSignal): Promise<void> {
+  /** Tokens per minute at the current pace (Infinity when unlimited). */
+  get pacePerMinute(): number {
+    return this.unlimited ? Number.POSITIVE_INFINITY : this.pace;
+  }
+
+  /**
+   * Takes up to `want` tokens that are there now, and returns how many it took (possibly 0). Never
+   * waits for a token to accrue; a shared source is asked once for what this worker lacks.
+   */
+  async reserve(want: number): Promise<number> {
+    const n = Math.max(0, Math.floor(want));
+    if (n === 0) return 0;
     if (this.unlimited) {
-      this.granted++;
-      return Promise.resolve();
+      this.granted += n;
+      return n;
     }
-    const turn = this.queue.then(() => this.acquire(signal));
-    this.queue = turn.catch(() => {});
-    return turn;
+    const now = this.clock.now();
+    if (now < this.pausedUntil) return 0;
+    this.refill(now);
+    if (this.tokens < n && this.shared) {
+      const ask = Math.max(this.burst, n) - Math.floor(this.tokens);
+      this.tokens += await this.shared.takeTokens(this.lane, ask, now, this.pace, this.burst);
+    }
+    const taken = Math.min(n, Math.floor(this.tokens));
+    this.tokens -= taken;
+    this.granted += taken;
+    return taken;
+  }
+
+  /** One token if there is one now. */
+  async tryTake(): Promise<boolean> {
+    return (await this.reserve(1)) === 1;
+  }
+
+  /** Tokens reserved moments ago but not spent (fewer onboardings were due): kept for later. */
+  giveBack(n: number): void {
+    if (n <= 0) return;
+    this.granted -= n;
+    if (!this.unlimited) this.tokens += n;
+  }
+
+  /** Milliseconds until the next token can be had, at the current pace (0 when one is there). */
+  msUntilToken(): number {
+    if (this.unlimited) return 0;
+    const now = this.clock.now();
+    if (now < this.pausedUntil) return this.pausedUntil - now;
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 60_000) / this.pace);
   }
 
   /** Crossmint answered 429: slow down and respect its Retry-After for everyone. */
@@ -92,66 +119,36 @@ export class TokenBucket {
   snapshot(): BudgetSnapshot {
     return {
       limitPerMinute: this.limitPerMinute,
-      pacePerMinute: this.pace,
+      pacePerMinute: this.pacePerMinute,
       tokens: this.tokens,
       granted: this.granted,
+      pausedUntil: this.pausedUntil,
     };
   }
 
-  /** Time until the next token, in ms, at the current pace. */
-  msPerToken(): number {
-    return 60_000 / this.pace;
-  }
-
   private refill(now: number): void {
+    // A shared bucket refills in the store; locally only its credit is kept.
     if (this.shared) return;
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) * this.pace) / 60_000);
     this.updatedAt = now;
   }
-
-  private async acquire(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      if (signal?.aborted) throw new Error('budget wait aborted');
-      const now = this.clock.now();
-      if (now < this.pausedUntil) {
-        await this.clock.sleep(this.pausedUntil - now, signal);
-        continue;
-      }
-      this.refill(now);
-      if (this.tokens < 1 && this.shared) {
-        // Ask the shared bucket for a small batch: one round trip serves several calls.
-        this.tokens += await this.shared.takeTokens(this.kind, this.burst, now, this.pace, this.burst);
-      }
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        this.granted++;
-        return;
-      }
-      await this.clock.sleep(Math.ceil(((1 - this.tokens) * 60_000) / this.pace), signal);
-    }
-  }
 }
 
+/** The two budgets of a Crossmint project, one per lane. */
 export class Budgets {
   readonly write: TokenBucket;
   readonly read: TokenBucket;
 
-  constructor(limits: BudgetLimits, clock: Clock, shared?: SharedTokenSource) {
-    this.write = new TokenBucket(
-      'write',
-      limits.writesPerMinute ?? DEFAULT_BUDGETS.writesPerMinute,
-      clock,
-      shared,
-    );
-    this.read = new TokenBucket(
-      'read',
-      limits.readsPerMinute ?? DEFAULT_BUDGETS.readsPerMinute,
-      clock,
-      shared,
-    );
+  constructor(
+    limits: { writesPerMinute: number; readsPerMinute: number },
+    clock: Clock,
+    shared?: SharedBudget,
+  ) {
+    this.write = new TokenBucket('write', limits.writesPerMinute, clock, shared);
+    this.read = new TokenBucket('read', limits.readsPerMinute, clock, shared);
   }
 
-  bucket(kind: BudgetKind): TokenBucket {
-    return kind === 'write' ? this.write : this.read;
+  bucket(lane: Lane): TokenBucket {
+    return lane === 'write' ? this.write : this.read;
   }
 }

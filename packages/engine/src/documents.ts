@@ -272,3 +272,25 @@ export class ByteBudget {
     }
   }
 }
+
+/**
+ * Why each document of a record would be refused, as field issues (`documents.1.path`), empty when
+ * every one passes: a refused file is its record's error before anything is sent.
+ */
+export async function checkDocuments(
+  reader: DocumentReader,
+  documents: readonly RecordDocument[] | undefined,
+): Promise<{ field: string; reason: string }[]> {
+  if (documents === undefined || documents.length === 0) return [];
+  const refusals = await Promise.all(documents.map((d) => reader.check(d)));
+  return refusals.flatMap((refused, i) =>
+    refused === undefined
+      ? []
+      : [
+          {
+            field: `documents.${i}.${documents[i]?.data !== undefined ? 'data' : 'path'}`,
+            reason: refused.message,
+          },
+        ],
+  );
+}

@@ -1,12 +1,7 @@
-export {
-  type BudgetLimits,
-  Budgets,
-  DEFAULT_BUDGETS,
-  type SharedTokenSource,
-  TokenBucket,
-} from './budget.js';
+export { type BudgetSnapshot, Budgets, TokenBucket } from './budget.js';
 export { type Clock, systemClock, VirtualClock } from './clock.js';
 export {
+  checkDocuments,
   createDocumentReader,
   DEFAULT_MAX_HELD_DOCUMENT_BYTES,
   type DocumentReader,
@@ -14,17 +9,22 @@ export {
   DocumentRefusedError,
   type HeldDocument,
 } from './documents.js';
+export { FATAL_KINDS, type FatalKind, HandoffFatalError } from './fatal.js';
+export { createHandoff, type Handoff } from './handoff.js';
+export { createStatelyInspector, type InspectorTarget } from './inspect.js';
+export type { SubmitResult } from './intake.js';
+export { type Logger, silentLogger } from './logger.js';
+export type { ManualResult } from './manual.js';
+export { QUARANTINED, type TransitionNotice } from './notices.js';
 export {
-  createHandoff,
-  type Handoff,
+  type BudgetLimits,
+  DEFAULTS,
+  HandoffConfigError,
   type HandoffOptions,
   type InspectorLike,
-  type ManualResult,
-  QUARANTINED,
-  type RunOptions,
-  type SubmitResult,
-  type TransitionNotice,
-} from './engine.js';
-export { createStatelyInspector, type InspectorTarget } from './inspect.js';
-export { type Logger, silentLogger } from './logger.js';
+  type PerMinute,
+  resolveHandoffOptions,
+} from './options.js';
+export type { BudgetView, HandoffStats } from './pacing.js';
+export type { RunOptions } from './scheduler.js';
 export type { OnboardingStatus } from './status.js';

@@ -1,4 +1,4 @@
-import type { InspectorLike } from './engine.js';
+import type { InspectorLike } from './options.js';
 
 export type InspectorTarget =
   /** Stately's hosted inspector (needs the internet): the CLI prints the link it opens. */

@@ -19,6 +19,11 @@ export interface OnboardingStatus {
   lastError: string | null;
   failure: Failure | null;
   wakeAt: number | null;
+  /**
+   * For a user under review: the time between two of its polls that the read budget allows while
+   * more users are under review than it can poll (see HandoffStats.pollIntervalMs); null otherwise.
+   */
+  pollIntervalMs: number | null;
   createdAt: number;
   updatedAt: number;
   journal: JournalEntry[];
@@ -28,7 +33,11 @@ export interface OnboardingStatus {
  * Status from the row; a row whose snapshot cannot be restored still shows, as `unreadable` with the
  * problem as its failure, until a run quarantines it.
  */
-export function describeStatus(row: OnboardingRow, journal: JournalEntry[]): OnboardingStatus {
+export function describeStatus(
+  row: OnboardingRow,
+  journal: JournalEntry[],
+  pollIntervalMs: number | null = null,
+): OnboardingStatus {
   const restored = restoreSnapshot(row.snapshot, { userId: row.userId, state: row.state });
   const ctx = restored.ok ? restored.snapshot.context : undefined;
   return {
@@ -44,6 +53,7 @@ export function describeStatus(row: OnboardingRow, journal: JournalEntry[]): Onb
       ? (ctx?.failure ?? null)
       : { step: null, reason: 'unreadable-row', message: restored.problem },
     wakeAt: row.wakeAt,
+    pollIntervalMs: row.state === 'verificationPending' ? pollIntervalMs : null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     journal,

@@ -43,7 +43,7 @@ describe('rate budgets', () => {
     const stats = harness.sandbox.stats();
     expect(stats.rateLimited).toBe(0);
     expect(stats.byStatus['429'] ?? 0).toBe(0);
-    expect(await harness.handoff.stats()).toEqual({ verified: USERS });
+    expect((await harness.handoff.stats()).states).toEqual({ verified: USERS });
 
     const writes = USERS * 3;
     const minutes = (Math.max(...writesAt) - start) / 60_000;

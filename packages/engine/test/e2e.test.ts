@@ -103,10 +103,13 @@ describe('engine end to end (engine + crossmint-http + sandbox over loopback + S
     expect(gaps[2]!).toBeGreaterThan(gaps[0]!);
   });
 
-  it('a project not enabled fails for an operator; once enabled, retry verifies', async () => {
+  it('a project not enabled fails for an operator and ends the run as fatal; once enabled, retry verifies', async () => {
     harness = await startHarness({ kycDisabled: true }, { policy: { pollInitialMs: 1, pollMaxMs: 1 } });
     await harness.handoff.submit(userRecord('erin'));
-    await harness.handoff.run();
+    await expect(harness.handoff.run()).rejects.toMatchObject({
+      name: 'HandoffFatalError',
+      kind: 'not-enabled',
+    });
     const failed = await harness.handoff.status('erin');
     expect(failed?.state).toBe('failed');
     expect(failed?.failure?.reason).toBe('not-enabled');

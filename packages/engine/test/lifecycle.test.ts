@@ -34,7 +34,7 @@ describe('engine lifecycle', () => {
       owner: 'other',
       leaseMs: 1,
     });
-    const counts = await harness.handoff.stats();
+    const counts = (await harness.handoff.stats()).states;
     expect(due.length).toBe(30 - (counts.verified ?? 0) - (counts.rejected ?? 0));
   });
 

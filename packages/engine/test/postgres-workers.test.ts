@@ -251,7 +251,7 @@ describe
         leaseMs: 1_500,
         concurrency: 4,
         idleSweepMs: 50,
-        budgets: { writesPerMinute: 0, readsPerMinute: 0 },
+        budgets: { writesPerMinute: 'unlimited', readsPerMinute: 'unlimited' },
       });
       let done = false;
       const run = handoff.run().finally(() => {
@@ -299,7 +299,7 @@ describe
           owner,
           leaseMs: 3_000,
           idleSweepMs: 50,
-          budgets: { writesPerMinute: 0, readsPerMinute: 0 },
+          budgets: { writesPerMinute: 'unlimited', readsPerMinute: 'unlimited' },
         });
         handoff.subscribe((notice) => {
           if (notice.outcome !== null) doneAt = Date.now();

@@ -48,7 +48,7 @@ describe('quarantine of unreadable onboardings', () => {
 
     await harness.handoff.run();
 
-    const counts = await harness.handoff.stats();
+    const counts = (await harness.handoff.stats()).states;
     expect(counts).toEqual({ verified: 19, failed: 1 });
     const status = await harness.handoff.status('u-7');
     expect(status).toMatchObject({
@@ -111,7 +111,7 @@ describe('quarantine of unreadable onboardings', () => {
 
     await harness.handoff.run();
 
-    expect(await harness.handoff.stats()).toEqual({ verified: 2, failed: 1 });
+    expect((await harness.handoff.stats()).states).toEqual({ verified: 2, failed: 1 });
     const status = await harness.handoff.status('canary-q');
     expect(status?.failure).toMatchObject({ reason: 'record-unreadable', step: 'recordingPolicy' });
     // Nothing was sent for it: the record is needed for the first call.
@@ -173,7 +173,7 @@ describe('quarantine of unreadable onboardings', () => {
       0,
     );
     await harness.handoff.run();
-    expect(await harness.handoff.stats()).toEqual({ verified: 1, failed: 1 });
+    expect((await harness.handoff.stats()).states).toEqual({ verified: 1, failed: 1 });
     const status = await harness.handoff.status('e');
     expect(status?.failure?.reason).toBe('record-invalid');
     expect(status?.failure?.message).toMatch(/userDetails\.countryOfResidence/);
@@ -189,7 +189,7 @@ describe('quarantine of unreadable onboardings', () => {
       )
       .run('g');
     await harness.handoff.run();
-    expect(await harness.handoff.stats()).toEqual({ verified: 1, failed: 1 });
+    expect((await harness.handoff.stats()).states).toEqual({ verified: 1, failed: 1 });
     expect((await harness.handoff.status('g'))?.failure?.message).toMatch(/unusable fields: wakeAt/);
   });
 });

@@ -39,7 +39,7 @@ export async function startHarness(
   const handoff = createHandoff({
     crossmint,
     store,
-    budgets: { writesPerMinute: 0, readsPerMinute: 0 },
+    budgets: { writesPerMinute: 'unlimited', readsPerMinute: 'unlimited' },
     idleSweepMs: 50,
     ...handoffOptions,
   });

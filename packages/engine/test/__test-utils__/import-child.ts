@@ -15,7 +15,7 @@ const crossmint = createCrossmintClient({ baseUrl: baseUrl! }, { apiKey: API_KEY
 const handoff = createHandoff({
   crossmint,
   store,
-  budgets: { writesPerMinute: 0, readsPerMinute: 0 },
+  budgets: { writesPerMinute: 'unlimited', readsPerMinute: 'unlimited' },
   concurrency: 16,
   leaseMs: 2_000,
   idleSweepMs: 50,

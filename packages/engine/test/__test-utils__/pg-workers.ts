@@ -57,7 +57,7 @@ export const DEFAULT_SETTINGS: WorkerSettings = {
   leaseMs: 1_500,
   idleSweepMs: 50,
   poolSize: 4,
-  budgets: { writesPerMinute: 0, readsPerMinute: 0 },
+  budgets: { writesPerMinute: 'unlimited', readsPerMinute: 'unlimited' },
   policy: POLICY,
 };
 
@@ -187,7 +187,7 @@ export async function startFixture(sandboxOptions: SandboxOptions = {}): Promise
   const submitter = createHandoff({
     crossmint,
     store,
-    budgets: { writesPerMinute: 0, readsPerMinute: 0 },
+    budgets: { writesPerMinute: 'unlimited', readsPerMinute: 'unlimited' },
     // The policy is fixed in each onboarding's snapshot when it is submitted.
     policy: POLICY,
   });

@@ -1,0 +1,186 @@
+import { hasSharedBudget, type NewOnboarding } from '@kyc-handoff/core';
+import { Budgets } from './budget.js';
+import { GroupCommitter } from './committer.js';
+import { ConnectivityWatch, watchedPort } from './connectivity.js';
+import { checkDocuments } from './documents.js';
+import { type DriveCounters, drive } from './drive.js';
+import { FatalWatch, HandoffFatalError } from './fatal.js';
+import { intake, parseSubmission, type SubmitResult } from './intake.js';
+import { type ManualResult, manualActions } from './manual.js';
+import { Notices, type TransitionNotice } from './notices.js';
+import { type HandoffOptions, resolveHandoffOptions } from './options.js';
+import { describePacing, type HandoffStats } from './pacing.js';
+import { type RunOptions, Scheduler } from './scheduler.js';
+import { describeStatus, type OnboardingStatus } from './status.js';
+
+export interface Handoff {
+  /**
+   * Validates and stores records (one store transaction per call), each `created`, `unchanged`,
+   * `updated` (with `update`), `conflict`, `invalid` (with field issues, a refused document
+   * included) or `incomplete` (the region check). Nothing is sent to Crossmint here.
+   */
+  submit(records: unknown | readonly unknown[], options?: { update?: boolean }): Promise<SubmitResult[]>;
+  supplyData(userId: string, data: unknown): Promise<ManualResult>;
+  retry(userId: string): Promise<ManualResult>;
+  /**
+   * Drives due onboardings until `until`. Rejects with a HandoffFatalError when Crossmint refuses
+   * the key or the project for the first few answers, so no more of the budget is spent.
+   */
+  run(options?: RunOptions): Promise<void>;
+  /** Stops claiming, lets calls in flight finish for up to `graceMs`, commits, and resolves. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  status(userId: string, options?: { journalLimit?: number }): Promise<OnboardingStatus | undefined>;
+  /** Counts by state, the budgets, the poll interval they allow and the ETA of whichever binds. */
+  stats(): Promise<HandoffStats>;
+  subscribe(listener: (notice: TransitionNotice) => void): () => void;
+  /** What is happening now: calls in flight, onboardings being driven, budget use. */
+  activity(): {
+    callsInFlight: number;
+    driving: number;
+    /** Some onboarding is doing more than waiting on the clock (so a VirtualClock must not jump). */
+    busy: boolean;
+    commits: number;
+    writesGranted: number;
+    readsGranted: number;
+    /** Onboardings this handoff quarantined (moved to failed because their row or record was unreadable). */
+    quarantined: number;
+  };
+}
+
+/** The engine: a store, a Crossmint port and the budgets, driven by a scheduler. See the README. */
+export function createHandoff(options: HandoffOptions): Handoff {
+  const resolved = resolveHandoffOptions(options);
+  const { store, clock, logger } = resolved;
+  const budgets = new Budgets(resolved, clock, hasSharedBudget(store) ? store : undefined);
+  const committer = new GroupCommitter(store);
+  const notices = new Notices(logger, resolved.inspector);
+  const counters: DriveCounters = { callsInFlight: 0, idleWaits: 0, quarantined: 0 };
+  const crossmint = watchedPort(
+    resolved.crossmint,
+    new ConnectivityWatch(clock, logger, () => options.crossmint.baseUrl),
+  );
+
+  // A kind of trouble is said at warn the first time, then at debug: a stall is never silent, and
+  // a thousand of the same never drown the output.
+  const warned = new Set<string>();
+  const warnOnce = (kind: string, message: string, fields: Record<string, unknown>) => {
+    if (warned.has(kind)) return logger.debug(message, fields);
+    warned.add(kind);
+    logger.warn(`${message} (said once; the rest at debug)`, fields);
+  };
+
+  let fatalWatch: FatalWatch | undefined;
+  const scheduler: Scheduler = new Scheduler({
+    store,
+    committer,
+    clock,
+    logger,
+    budgets,
+    concurrency: resolved.concurrency,
+    leaseMs: resolved.leaseMs,
+    owner: resolved.owner,
+    idleSweepMs: resolved.idleSweepMs,
+    drive: (row, token) =>
+      drive(row, token, {
+        store,
+        committer,
+        clock,
+        owner: resolved.owner,
+        notices,
+        warnOnce,
+        crossmint,
+        budgets,
+        readDocument: resolved.readDocument,
+        targets: resolved.targets,
+        counters,
+        stopping: () => scheduler.isStopping,
+        signal: () => scheduler.abortSignal,
+        observe: (event) => fatalWatch?.observe(event),
+      }),
+  });
+  const manual = manualActions({
+    store,
+    clock,
+    notices,
+    readDocument: resolved.readDocument,
+    targets: resolved.targets,
+    policy: resolved.policy,
+    wake: () => scheduler.wake(),
+  });
+
+  async function submit(input: unknown | readonly unknown[], submitOptions: { update?: boolean } = {}) {
+    const raws = Array.isArray(input) ? input : [input];
+    const now = clock.now();
+    const results: SubmitResult[] = new Array(raws.length);
+    const parsed = raws.map((raw) => parseSubmission(raw));
+    // Documents are checked before the record is accepted, so a refused file is that line's error
+    // and not a failure after the user's data has already been sent.
+    const documentIssues = await Promise.all(
+      parsed.map((p) => (p.ok ? checkDocuments(resolved.readDocument, p.record.documents) : [])),
+    );
+    const accepted: { index: number; item: NewOnboarding }[] = [];
+    parsed.forEach((p, index) => {
+      if (!p.ok) {
+        results[index] = p.result;
+        return;
+      }
+      const issues = documentIssues[index] ?? [];
+      if (issues.length > 0) {
+        results[index] = { userId: p.record.userId, status: 'invalid', issues };
+        return;
+      }
+      const taken = intake(p.record, resolved, now);
+      if (taken.accepted) accepted.push({ index, item: taken.onboarding });
+      else results[index] = taken.result;
+    });
+    if (accepted.length > 0) {
+      const outcomes = await store.submit(
+        accepted.map((a) => a.item),
+        { now, ...(submitOptions.update !== undefined && { update: submitOptions.update }) },
+      );
+      accepted.forEach((a, i) => {
+        results[a.index] = outcomes[i] ?? { userId: a.item.record.userId, status: 'conflict' };
+      });
+      for (const a of accepted) {
+        if (results[a.index]?.status === 'updated') await manual.resumeAfterUpdate(a.item.record);
+      }
+      scheduler.wake();
+    }
+    return results;
+  }
+
+  return {
+    submit,
+    supplyData: manual.supplyData,
+    retry: manual.retry,
+    run: async (runOptions) => {
+      const watch = new FatalWatch(resolved.fatalAfter, (error) => scheduler.fail(error));
+      fatalWatch = watch;
+      await scheduler.run(runOptions);
+      const kind = watch.unresolved();
+      if (kind !== undefined) throw new HandoffFatalError(kind);
+    },
+    stop: (stopOptions) => scheduler.stop(stopOptions),
+    async status(userId, statusOptions = {}) {
+      const row = await store.get(userId);
+      if (!row) return undefined;
+      const journal = await store.journal(userId, { limit: statusOptions.journalLimit ?? 50 });
+      const pacing =
+        row.state === 'verificationPending'
+          ? describePacing(await store.countsByState(), budgets)
+          : undefined;
+      return describeStatus(row, journal, pacing?.pollIntervalMs ?? null);
+    },
+    stats: async () => describePacing(await store.countsByState(), budgets),
+    subscribe: (listener) => notices.subscribe(listener),
+    activity: () => ({
+      callsInFlight: counters.callsInFlight,
+      driving: scheduler.driving,
+      busy: scheduler.driving > counters.idleWaits,
+      commits: committer.commits,
+      writesGranted: budgets.write.snapshot().granted,
+      readsGranted: budgets.read.snapshot().granted,
+      quarantined: counters.quarantined,
+    }),
+  };
+}
