@@ -11,7 +11,6 @@ export interface PipelineOptions {
   reporter: Reporter;
   update: boolean;
   until: 'idle' | 'triggered';
-  writesPerMin: number;
   storeLabel: string;
   /** Called once everything is submitted, before the machines run (the demo starts its helpers here). */
   onSubmitted?: () => void;
@@ -49,15 +48,19 @@ export async function importAndRun(options: PipelineOptions): Promise<PipelineRe
   );
   if (intake.stopped) throw intake.stopped;
   options.onSubmitted?.();
-  const progress = startProgress(handoff, { until: options.until, writesPerMin: options.writesPerMin });
+  const progress = startProgress(handoff, { until: options.until });
   let interrupted = false;
   try {
     ({ interrupted } = await options.session.run(options.until));
   } finally {
     await progress.stop();
   }
-  const stateCounts = await handoff.stats();
-  const summary = importSummary(stateCounts, counts, Date.now() - started, handoff.activity().quarantined);
+  const stats = await handoff.stats();
+  const stateCounts = stats.states;
+  const summary = importSummary(stateCounts, counts, Date.now() - started, {
+    quarantined: handoff.activity().quarantined,
+    pollIntervalMs: stats.pollIntervalMs,
+  });
   const text = formatSummary(summary, { store: options.storeLabel, storeTotal: tally(stateCounts).total });
   return { summary, text, interrupted };
 }

@@ -1,14 +1,10 @@
 import type { Handoff } from '@kyc-handoff/engine';
 import cliProgress from 'cli-progress';
-import { PRE_TRIGGER_STATES, type Tally, tally } from './summary.js';
-
-/** Writes per user: privacy policy, upsert, trigger (document uploads come on top). */
-const WRITES_PER_USER = 3;
+import { PRE_TRIGGER_STATES, tally } from './summary.js';
 
 export interface ProgressOptions {
   /** `idle`: done = verified/rejected/requiresData/failed; `triggered`: done = verification triggered. */
   until: 'idle' | 'triggered' | 'stopped';
-  writesPerMin: number;
   /** Plain lines when stderr is not a terminal, this often (default 5 s). */
   plainEveryMs?: number;
 }
@@ -31,36 +27,34 @@ export function startProgress(handoff: Handoff, options: ProgressOptions): { sto
   const started = Date.now();
   let firstDone: number | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let latest: Tally | undefined;
   let bar: cliProgress.SingleBar | undefined;
 
-  const doneOf = async (t: Tally) => {
-    if (options.until !== 'triggered') return t.total - t.pending;
-    const counts = await handoff.stats();
-    return t.total - PRE_TRIGGER_STATES.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
-  };
-
   const sample = async () => {
-    const t = tally(await handoff.stats());
-    latest = t;
-    const done = await doneOf(t);
+    const stats = await handoff.stats();
+    const t = tally(stats.states);
+    const done =
+      options.until === 'triggered'
+        ? t.total - PRE_TRIGGER_STATES.reduce((sum, s) => sum + (stats.states[s] ?? 0), 0)
+        : t.total - t.pending;
     firstDone ??= done;
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0 ? (done - firstDone) / elapsed : 0;
     const remaining = t.total - done;
-    // The rate budget is what bounds a real import: remaining users × 3 writes ÷ writes per minute.
+    // The budgets bound a real import: the engine's ETA comes from whichever binds (writes still to
+    // make, or polls still to make); the observed rate can only say it is slower than that.
+    const budgetEta = stats.etaMs === null ? 0 : stats.etaMs / 1000;
     const eta =
       remaining === 0
         ? 0
-        : options.writesPerMin > 0
-          ? Math.max(
-              (remaining * WRITES_PER_USER * 60) / options.writesPerMin,
-              rate > 0 ? remaining / rate : 0,
-            )
-          : rate > 0
-            ? remaining / rate
-            : Number.POSITIVE_INFINITY;
-    return { t, done, rate, eta };
+        : stats.etaMs !== null || rate > 0
+          ? Math.max(budgetEta, rate > 0 ? remaining / rate : 0)
+          : Number.POSITIVE_INFINITY;
+    const polls =
+      stats.pollIntervalMs !== null && stats.underReview > 0
+        ? `polls every ${formatDuration(stats.pollIntervalMs / 1000)} (${stats.underReview} in review)`
+        : '';
+    const binding = stats.bindingBudget === null ? '' : ` (${stats.bindingBudget}s bind)`;
+    return { t, done, rate, eta, polls, binding };
   };
 
   if (tty) {
@@ -68,7 +62,7 @@ export function startProgress(handoff: Handoff, options: ProgressOptions): { sto
       {
         stream: process.stderr,
         format:
-          '{bar} {value}/{total} | verified {verified} rejected {rejected} data {requiresData} failed {failed} pending {pending} | {rate} users/s | ETA {eta_text}',
+          '{bar} {value}/{total} | verified {verified} rejected {rejected} data {requiresData} failed {failed} pending {pending} | {rate} users/s | ETA {eta_text}{binding} {polls}',
         hideCursor: true,
         clearOnComplete: false,
         etaBuffer: 50,
@@ -83,6 +77,8 @@ export function startProgress(handoff: Handoff, options: ProgressOptions): { sto
       pending: 0,
       rate: '0.0',
       eta_text: '?',
+      binding: '',
+      polls: '',
     });
   }
 
@@ -91,13 +87,13 @@ export function startProgress(handoff: Handoff, options: ProgressOptions): { sto
     if (busy) return;
     busy = true;
     try {
-      const { t, done, rate, eta } = await sample();
+      const { t, done, rate, eta, polls, binding } = await sample();
       if (bar) {
         bar.setTotal(t.total);
-        bar.update(done, { ...t, rate: rate.toFixed(1), eta_text: formatDuration(eta) });
+        bar.update(done, { ...t, rate: rate.toFixed(1), eta_text: formatDuration(eta), binding, polls });
       } else {
         process.stderr.write(
-          `progress: ${done}/${t.total} ${options.until === 'triggered' ? 'triggered' : 'done'} (verified ${t.verified}, rejected ${t.rejected}, requires data ${t.requiresData}, failed ${t.failed}, pending ${t.pending}), ${rate.toFixed(1)} users/s, ETA ${formatDuration(eta)}\n`,
+          `progress: ${done}/${t.total} ${options.until === 'triggered' ? 'triggered' : 'done'} (verified ${t.verified}, rejected ${t.rejected}, requires data ${t.requiresData}, failed ${t.failed}, pending ${t.pending}), ${rate.toFixed(1)} users/s, ETA ${formatDuration(eta)}${binding}${polls === '' ? '' : `, ${polls}`}\n`,
         );
       }
     } catch {
@@ -121,7 +117,6 @@ export function startProgress(handoff: Handoff, options: ProgressOptions): { sto
         await tick().catch(() => {});
         bar.stop();
       }
-      void latest;
     },
   };
 }

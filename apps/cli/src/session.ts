@@ -1,14 +1,23 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { OnboardingPolicy, OnboardingStore, ProductType } from '@kyc-handoff/core';
+import {
+  DEFAULT_POLICY,
+  type OnboardingPolicy,
+  type OnboardingStore,
+  PRODUCT_TYPES,
+  type ProductType,
+} from '@kyc-handoff/core';
 import type { CrossmintClient } from '@kyc-handoff/crossmint-http';
 import {
   createDocumentReader,
   createHandoff,
+  DEFAULT_MAX_HELD_DOCUMENT_BYTES,
+  DEFAULTS,
   type DocumentReader,
+  type FatalKind,
   type Handoff,
+  HandoffFatalError,
   type Logger,
-  type TransitionNotice,
 } from '@kyc-handoff/engine';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type GlobalFlags, openClient, openStore } from './config.js';
@@ -40,7 +49,11 @@ function positiveInt(value: string): number {
   return n;
 }
 
-const PRODUCTS: readonly ProductType[] = ['onramp', 'onramp-light', 'offramp', 'regulated-transfer'];
+function leaseMs(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n < 1_000) throw new InvalidArgumentError('must be at least 1000 (a shorter lease lapses mid-call)');
+  return n;
+}
 
 function productList(value: string): ProductType[] {
   const list = value
@@ -48,34 +61,61 @@ function productList(value: string): ProductType[] {
     .map((p) => p.trim())
     .filter((p) => p !== '');
   for (const p of list) {
-    if (!(PRODUCTS as readonly string[]).includes(p)) {
-      throw new InvalidArgumentError(`unknown product; use a comma-separated list of ${PRODUCTS.join(', ')}`);
+    if (!(PRODUCT_TYPES as readonly string[]).includes(p)) {
+      throw new InvalidArgumentError(
+        `unknown product; use a comma-separated list of ${PRODUCT_TYPES.join(', ')}`,
+      );
     }
   }
   if (list.length === 0) throw new InvalidArgumentError('name at least one product');
+  if (new Set(list).size !== list.length) throw new InvalidArgumentError('names a product twice');
   return list as ProductType[];
+}
+
+/** Adds --poll-ms: the first wait between verification polls of the onboardings a run starts. */
+export function withPollOption(command: Command): Command {
+  return command.option(
+    '--poll-ms <n>',
+    `first wait between verification polls (doubles each poll up to 5 min; default ${DEFAULT_POLICY.pollInitialMs}) of the onboardings this run starts: new submits and retries afresh; started ones keep theirs`,
+    positiveInt,
+  );
+}
+
+/** The engine policy --poll-ms asks for, as openSession options. */
+export function pollPolicy(flags: { pollMs?: number }): { policy?: { pollInitialMs: number } } {
+  return flags.pollMs === undefined ? {} : { policy: { pollInitialMs: flags.pollMs } };
 }
 
 export function withRunOptions(command: Command): Command {
   return command
-    .option('--concurrency <n>', 'Crossmint calls in flight at most', positiveInt, 16)
+    .option(
+      '--concurrency <n>',
+      'onboardings driven at once (each with one call in flight at most)',
+      positiveInt,
+      DEFAULTS.concurrency,
+    )
     .option(
       '--writes-per-min <n>',
-      "write budget per minute, shared by every worker of the store (0 = unlimited; Crossmint's limit is 120)",
+      `write budget per minute, shared by every worker of the store (0 = unlimited; Crossmint's limit is ${DEFAULTS.writesPerMinute})`,
       nonNegativeInt,
-      120,
+      DEFAULTS.writesPerMinute,
     )
-    .option('--reads-per-min <n>', 'read budget per minute (0 = unlimited)', nonNegativeInt, 360)
+    .option(
+      '--reads-per-min <n>',
+      `read budget per minute (0 = unlimited; Crossmint's limit is ${DEFAULTS.readsPerMinute})`,
+      nonNegativeInt,
+      DEFAULTS.readsPerMinute,
+    )
     .addOption(
       new Option('--targets <products>', 'products that must be verified, comma-separated')
         .argParser(productList)
-        .default(['offramp'], 'offramp'),
+        .default([...DEFAULTS.targets], DEFAULTS.targets.join(',')),
     )
     .option(
       '--lease-ms <n>',
-      "how long a worker's claim on an onboarding lasts unless renewed (a crashed run's users wait this long)",
-      positiveInt,
-      60_000,
+      "how long a worker's claim on an onboarding lasts unless renewed (a crashed run's users wait this long; at least 1000)",
+      leaseMs,
+      DEFAULTS.leaseMs,
     )
     .addOption(
       new Option(
@@ -87,7 +127,7 @@ export function withRunOptions(command: Command): Command {
       '--document-buffer-mb <n>',
       'memory for document uploads at once, whatever the concurrency (an upload takes about 4x its file)',
       positiveInt,
-      64,
+      DEFAULT_MAX_HELD_DOCUMENT_BYTES / (1024 * 1024),
     )
     .addOption(
       new Option(
@@ -112,11 +152,12 @@ function stderrLogger(debug: boolean): Logger {
   };
 }
 
-const FATAL_KINDS: Record<string, string> = {
+/** What to do about each fatal answer, in the CLI's own terms. */
+const FATAL_MESSAGES: Record<FatalKind, string> = {
   'not-enabled':
     'Crossmint says this project is not enabled for the users KYC endpoints: ask Crossmint to enable them for the project of this API key, then `kyc-handoff retry USER_ID` the failed onboardings (stopped early to save the rate budget)',
   unauthorized:
-    'Crossmint refused the API key (unauthorized): check CROSSMINT_API_KEY and that it belongs to the environment of --env/--base-url (and has the users.create and users.read scopes)',
+    'Crossmint refused the API key (unauthorized): check CROSSMINT_API_KEY and that it belongs to the environment of --env/--base-url (and has the users.create and users.read scopes), then `kyc-handoff retry USER_ID` the failed onboardings',
 };
 
 export interface Session {
@@ -180,7 +221,11 @@ export async function startSession(options: SessionOptions): Promise<Session> {
   const handoff = createHandoff({
     crossmint: options.crossmint,
     store: options.store,
-    budgets: { writesPerMinute: flags.writesPerMin, readsPerMinute: flags.readsPerMin },
+    // On the command line (as in the sandbox) 0 means no limit.
+    budgets: {
+      writesPerMinute: flags.writesPerMin === 0 ? 'unlimited' : flags.writesPerMin,
+      readsPerMinute: flags.readsPerMin === 0 ? 'unlimited' : flags.readsPerMin,
+    },
     concurrency: flags.concurrency,
     leaseMs: flags.leaseMs,
     targets: flags.targets,
@@ -190,16 +235,6 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     ...(attached && { inspector: attached.inspector }),
     ...(options.precheck !== undefined && { precheck: options.precheck }),
     ...(options.idleSweepMs !== undefined && { idleSweepMs: options.idleSweepMs }),
-  });
-
-  let fatal: UserError | undefined;
-  handoff.subscribe((notice: TransitionNotice) => {
-    if (fatal !== undefined || notice.event !== 'STEP_FAILED') return;
-    const kind = notice.detail?.split(' ')[0] ?? '';
-    const message = FATAL_KINDS[kind];
-    if (message === undefined) return;
-    fatal = new UserError(message);
-    void handoff.stop({ graceMs: 2_000 });
   });
 
   async function run(until: 'idle' | 'triggered' | 'stopped') {
@@ -219,11 +254,13 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     process.on('SIGTERM', onSignal);
     try {
       await handoff.run({ until });
+    } catch (error) {
+      if (error instanceof HandoffFatalError) throw new UserError(FATAL_MESSAGES[error.kind]);
+      throw error;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    if (fatal !== undefined) throw fatal;
     return { interrupted: signals > 0 };
   }
 

@@ -41,13 +41,18 @@ export interface ImportSummary {
   pending: number;
   durationMs: number;
   usersPerSecond: number;
+  /**
+   * Between two polls of a user under review, what the read budget allows at the end of the run
+   * (users under review ÷ reads a minute); null when reads are unlimited.
+   */
+  pollIntervalMs: number | null;
 }
 
 export function importSummary(
   counts: StateCounts,
   read: { records: number; refused: number },
   durationMs: number,
-  quarantined = 0,
+  run: { quarantined?: number; pollIntervalMs?: number | null } = {},
 ): ImportSummary {
   const t = tally(counts);
   const accepted = read.records - read.refused;
@@ -57,11 +62,12 @@ export function importSummary(
     rejected: t.rejected,
     requiresData: t.requiresData,
     failed: t.failed,
-    quarantined,
+    quarantined: run.quarantined ?? 0,
     invalid: read.refused,
     pending: t.pending,
     durationMs: Math.round(durationMs),
     usersPerSecond: durationMs > 0 ? Math.round((accepted / (durationMs / 1000)) * 10) / 10 : 0,
+    pollIntervalMs: run.pollIntervalMs ?? null,
   };
 }
 
@@ -88,6 +94,14 @@ export function formatSummary(
         ? [['  quarantined (unreadable; see status)', summary.quarantined] as [string, number]]
         : []),
       ['pending', summary.pending],
+      ...(summary.pollIntervalMs !== null && summary.pollIntervalMs > 0
+        ? [
+            ['poll interval (read budget)', `${(summary.pollIntervalMs / 1000).toFixed(1)} s`] as [
+              string,
+              string,
+            ],
+          ]
+        : []),
       ['duration', `${(summary.durationMs / 1000).toFixed(1)} s`],
       ['users/s', summary.usersPerSecond],
     ]),

@@ -3,7 +3,7 @@
 import type { OnboardingStore } from '@kyc-handoff/core';
 import { parseKeyring } from '@kyc-handoff/core/crypto';
 import { createCrossmintClient } from '@kyc-handoff/crossmint-http';
-import { createHandoff } from '@kyc-handoff/engine';
+import { type BudgetLimits, createHandoff } from '@kyc-handoff/engine';
 import { openPostgresStore } from '@kyc-handoff/store-postgres';
 import { openSqliteStore } from '@kyc-handoff/store-sqlite';
 import { benchRecord } from '../lib/records.js';
@@ -20,7 +20,7 @@ export interface EngineChildConfig {
   /** Stop after this long instead of running until idle. */
   stopAfterMs?: number;
   concurrency: number;
-  budgets: { writesPerMinute: number; readsPerMinute: number };
+  budgets: BudgetLimits;
   policy?: Record<string, number>;
   leaseMs?: number;
   idleSweepMs?: number;
@@ -70,7 +70,7 @@ const handoff = createHandoff({
 await readyThenGo(config.waitForGo ?? false);
 if (config.debug) {
   setInterval(async () => {
-    log('info')('activity', { ...handoff.activity(), counts: await handoff.stats() });
+    log('info')('activity', { ...handoff.activity(), counts: (await handoff.stats()).states });
   }, 5_000).unref();
 }
 const startedAt = Date.now();
@@ -102,7 +102,8 @@ if (config.run) {
 }
 const durationMs = performance.now() - started;
 const endedAt = Date.now();
-const counts = await handoff.stats();
+const stats = await handoff.stats();
+const counts = stats.states;
 const activity = handoff.activity();
 await crossmint.close();
 await store.close();
@@ -114,6 +115,7 @@ report({
   startedAt,
   endedAt,
   counts,
+  stats: { underReview: stats.underReview, pollIntervalMs: stats.pollIntervalMs, etaMs: stats.etaMs },
   writesGranted: activity.writesGranted,
   readsGranted: activity.readsGranted,
 });

@@ -7,6 +7,8 @@ export interface SandboxFlags {
   writesPerMin?: number;
   readsPerMin?: number;
   verifyAfterPolls?: number;
+  /** Reviews end this long after the trigger (sandbox time) instead of after a number of polls. */
+  verifyAfterMs?: number;
   latencyMs?: number;
   faultRate?: number;
   hangMs?: number;
@@ -66,6 +68,7 @@ export async function startSandbox(flags: SandboxFlags): Promise<SandboxProcess>
     String(flags.readsPerMin ?? 0),
     '--verify-after-polls',
     String(flags.verifyAfterPolls ?? 1),
+    ...(flags.verifyAfterMs === undefined ? [] : ['--verify-after-ms', String(flags.verifyAfterMs)]),
     '--latency-ms',
     String(flags.latencyMs ?? 0),
     '--fault-rate',

@@ -1,4 +1,5 @@
 import { round } from '../lib/machine.js';
+import { type BacklogResult, backlog } from './backlog.js';
 import { type CrashResult, crash } from './crash.js';
 import { type DocumentsResult, documents } from './documents.js';
 import { type MemoryResult, memory } from './memory.js';
@@ -47,6 +48,20 @@ const rateScenario = {
         measured: r.writeBudgetShare,
         met: r.writeBudgetShare >= 0.95,
       },
+    ] satisfies Target[],
+  }),
+};
+
+const backlogScenario = {
+  about:
+    'reviews that take 10 minutes against 600 writes / 120 reads a minute: users pile up under review, new ones must still get the whole write budget',
+  run: backlog,
+  summarize: (r: BacklogResult) => ({
+    table: [{ ...r }],
+    targets: [
+      { target: 'write budget used >= 90%', measured: r.writeBudgetShare, met: r.writeBudgetShare >= 0.9 },
+      { target: 'read budget used >= 90%', measured: r.readBudgetShare, met: r.readBudgetShare >= 0.9 },
+      { target: '429s = 0', measured: r.rateLimited, met: r.rateLimited === 0 },
     ] satisfies Target[],
   }),
 };
@@ -129,6 +144,7 @@ export const SCENARIOS = {
   'pg-scale': pgScaleScenario,
   memory: memoryScenario,
   rate: rateScenario,
+  backlog: backlogScenario,
   soak: soakScenario,
   crash: crashScenario,
   documents: documentsScenario,

@@ -51,7 +51,7 @@ export async function pgScale(ctx: ScenarioContext): Promise<PgScaleResult> {
         apiKey: API_KEY,
         run: true,
         concurrency: CONCURRENCY,
-        budgets: { writesPerMinute: 0, readsPerMinute: 0 },
+        budgets: { writesPerMinute: 'unlimited', readsPerMinute: 'unlimited' },
         policy: { pollInitialMs: 1, pollMaxMs: 1, baseDelayMs: 10 },
         leaseMs: 5_000,
       };

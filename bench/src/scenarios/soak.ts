@@ -44,7 +44,7 @@ export async function soak(ctx: ScenarioContext): Promise<SoakResult> {
         submit: { prefix, from: 0, count: users, rejectedEvery: 7 },
         run: true,
         concurrency: 64,
-        budgets: { writesPerMinute: 0, readsPerMinute: 0 },
+        budgets: { writesPerMinute: 'unlimited', readsPerMinute: 'unlimited' },
         policy: { pollInitialMs: 20, pollMaxMs: 200, baseDelayMs: 50, maxDelayMs: 1_000, maxAttempts: 12 },
         leaseMs: 15_000,
         // Above the hang, so a hang ends as the sandbox dropping the connection (a transient error).

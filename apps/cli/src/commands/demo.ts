@@ -118,7 +118,6 @@ recreated on each run. The sandbox answers on a free loopback port with rate lim
             reporter: new Reporter(reportPath),
             update: false,
             until: 'idle',
-            writesPerMin: runFlags.writesPerMin,
             storeLabel: `sqlite:${path}`,
             onSubmitted: startReleasing,
           });

@@ -9,7 +9,7 @@ import { csvRecords } from '../input/csv.js';
 import { ndjsonRecords } from '../input/ndjson.js';
 import { importAndRun } from '../pipeline.js';
 import { Reporter } from '../report.js';
-import { nonNegativeInt, openSession, type RunFlags, withRunOptions } from '../session.js';
+import { openSession, pollPolicy, type RunFlags, withPollOption, withRunOptions } from '../session.js';
 
 interface ImportFlags extends GlobalFlags, RunFlags {
   format?: 'csv' | 'ndjson';
@@ -19,15 +19,6 @@ interface ImportFlags extends GlobalFlags, RunFlags {
   wait: boolean;
   precheck: boolean;
   pollMs?: number;
-}
-
-/** Adds --poll-ms: the first wait between verification polls of newly submitted onboardings. */
-export function withPollOption(command: Command): Command {
-  return command.option(
-    '--poll-ms <n>',
-    'first wait between verification polls for new onboardings (doubles each poll; default 5000)',
-    nonNegativeInt,
-  );
 }
 
 /** `kyc-handoff import FILE|-`: streams records into the store and drives them to their outcome. */
@@ -76,7 +67,7 @@ Exit status: 0 when the run completed (whatever the outcomes), 1 on a fatal prob
           precheck: flags.precheck,
           // Documents named by a file's records are found beside it, wherever the import runs from.
           ...(file !== '-' && { documentsDir: dirname(resolve(file)) }),
-          ...(flags.pollMs !== undefined && { policy: { pollInitialMs: flags.pollMs } }),
+          ...pollPolicy(flags),
         }).catch(async (error: unknown) => {
           await reporter.close();
           throw error;
@@ -90,7 +81,6 @@ Exit status: 0 when the run completed (whatever the outcomes), 1 on a fatal prob
             reporter,
             update: flags.update === true,
             until: flags.wait ? 'idle' : 'triggered',
-            writesPerMin: flags.writesPerMin,
             storeLabel: describeStore(parseStoreSpec(flags.store)),
           }).catch((error: unknown) => {
             if (error instanceof UserError) throw error;

@@ -3,8 +3,7 @@ import { type GlobalFlags, withGlobalOptions } from '../config.js';
 import { action, UserError } from '../errors.js';
 import { printTransitions, readJsonFile, runToEnd } from '../follow.js';
 import { describeRefusal } from '../report.js';
-import { openSession, type RunFlags, withRunOptions } from '../session.js';
-import { withPollOption } from './import.js';
+import { openSession, pollPolicy, type RunFlags, withPollOption, withRunOptions } from '../session.js';
 
 interface OnboardFlags extends GlobalFlags, RunFlags {
   update?: boolean;
@@ -37,7 +36,7 @@ Exit status: 0 verified, 2 rejected, 3 requires data (then: kyc-handoff supply),
         const record = await readJsonFile(file);
         const session = await openSession(flags, cmd, {
           precheck: flags.precheck,
-          ...(flags.pollMs !== undefined && { policy: { pollInitialMs: flags.pollMs } }),
+          ...pollPolicy(flags),
         });
         try {
           const [result] = await session.handoff.submit([record], { update: flags.update === true });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { describeStore, type GlobalFlags, parseStoreSpec, withGlobalOptions } from '../config.js';
 import { action, EXIT } from '../errors.js';
 import { startProgress } from '../progress.js';
-import { openSession, type RunFlags, withRunOptions } from '../session.js';
+import { openSession, pollPolicy, type RunFlags, withPollOption, withRunOptions } from '../session.js';
 import { formatCounts } from '../summary.js';
 
 /** `kyc-handoff resume`: continue every onboarding of the store until none has anything to do. */
@@ -10,7 +10,7 @@ export function resumeCommand(): Command {
   const command = new Command('resume').description(
     'continue every unfinished onboarding in the store until each is verified, rejected, waiting for data or failed',
   );
-  withRunOptions(withGlobalOptions(command));
+  withPollOption(withRunOptions(withGlobalOptions(command)));
   return command
     .addHelpText(
       'after',
@@ -21,12 +21,11 @@ Example:
 Exit status: 0 when nothing is left to do, 1 on a fatal problem, 130 when interrupted.`,
     )
     .action(
-      action(async (flags: GlobalFlags & RunFlags, cmd: Command) => {
-        const session = await openSession(flags, cmd);
+      action(async (flags: GlobalFlags & RunFlags & { pollMs?: number }, cmd: Command) => {
+        const session = await openSession(flags, cmd, pollPolicy(flags));
         try {
           const progress = startProgress(session.handoff, {
             until: 'idle',
-            writesPerMin: flags.writesPerMin,
           });
           let interrupted = false;
           try {
@@ -35,7 +34,7 @@ Exit status: 0 when nothing is left to do, 1 on a fatal problem, 130 when interr
             await progress.stop();
           }
           process.stdout.write(`Onboardings in ${describeStore(parseStoreSpec(flags.store))}\n`);
-          process.stdout.write(formatCounts(await session.handoff.stats()));
+          process.stdout.write(formatCounts((await session.handoff.stats()).states));
           return interrupted ? EXIT.interrupted : 0;
         } finally {
           await session.close();

@@ -2,14 +2,14 @@ import { Command } from 'commander';
 import { type GlobalFlags, withGlobalOptions } from '../config.js';
 import { action, UserError } from '../errors.js';
 import { printTransitions, runToEnd } from '../follow.js';
-import { openSession, type RunFlags, withRunOptions } from '../session.js';
+import { openSession, pollPolicy, type RunFlags, withPollOption, withRunOptions } from '../session.js';
 
 /** `kyc-handoff retry USER_ID`: an operator sends a failed onboarding back once the cause is fixed. */
 export function retryCommand(): Command {
   const command = new Command('retry')
     .description('send a failed onboarding back to the step that failed, then continue it')
     .argument('<userId>', 'the user whose onboarding failed');
-  withRunOptions(withGlobalOptions(command));
+  withPollOption(withRunOptions(withGlobalOptions(command)));
   return command
     .addHelpText(
       'after',
@@ -21,8 +21,8 @@ Example:
 Exit status as for onboard: 0 verified, 2 rejected, 3 requires data, 4 failed again, 1 fatal.`,
     )
     .action(
-      action(async (userId: string, flags: GlobalFlags & RunFlags, cmd: Command) => {
-        const session = await openSession(flags, cmd);
+      action(async (userId: string, flags: GlobalFlags & RunFlags & { pollMs?: number }, cmd: Command) => {
+        const session = await openSession(flags, cmd, pollPolicy(flags));
         try {
           printTransitions(session.handoff, userId);
           const retried = await session.handoff.retry(userId);

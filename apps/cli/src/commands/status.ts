@@ -46,6 +46,14 @@ function formatStatus(s: OnboardingStatus): string {
         : '-',
     ],
     ['next step at', iso(s.wakeAt)],
+    ...(s.pollIntervalMs === null
+      ? []
+      : [
+          [
+            'poll interval',
+            `${(s.pollIntervalMs / 1000).toFixed(1)} s (what the read budget allows now)`,
+          ] as [string, string],
+        ]),
     ['created', iso(s.createdAt)],
     ['updated', iso(s.updatedAt)],
   ];

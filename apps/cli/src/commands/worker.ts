@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { describeStore, type GlobalFlags, parseStoreSpec, withGlobalOptions } from '../config.js';
 import { action } from '../errors.js';
 import { startProgress } from '../progress.js';
-import { openSession, type RunFlags, withRunOptions } from '../session.js';
+import { openSession, pollPolicy, type RunFlags, withPollOption, withRunOptions } from '../session.js';
 import { formatCounts } from '../summary.js';
 
 /** `kyc-handoff worker`: drive onboardings until SIGINT/SIGTERM; run several on one PostgreSQL store. */
@@ -10,7 +10,7 @@ export function workerCommand(): Command {
   const command = new Command('worker').description(
     'run the engine until SIGINT/SIGTERM, picking up work others submit (several workers can share a PostgreSQL store)',
   );
-  withRunOptions(withGlobalOptions(command));
+  withPollOption(withRunOptions(withGlobalOptions(command)));
   return command
     .addHelpText(
       'after',
@@ -22,8 +22,8 @@ Example:
 Exit status: 0 after a graceful stop (SIGINT/SIGTERM), 1 on a fatal problem, 130 on a second signal.`,
     )
     .action(
-      action(async (flags: GlobalFlags & RunFlags, cmd: Command) => {
-        const session = await openSession(flags, cmd);
+      action(async (flags: GlobalFlags & RunFlags & { pollMs?: number }, cmd: Command) => {
+        const session = await openSession(flags, cmd, pollPolicy(flags));
         const label = describeStore(parseStoreSpec(flags.store));
         try {
           process.stderr.write(
@@ -31,7 +31,6 @@ Exit status: 0 after a graceful stop (SIGINT/SIGTERM), 1 on a fatal problem, 130
           );
           const progress = startProgress(session.handoff, {
             until: 'stopped',
-            writesPerMin: flags.writesPerMin,
             plainEveryMs: 30_000,
           });
           try {
@@ -40,7 +39,7 @@ Exit status: 0 after a graceful stop (SIGINT/SIGTERM), 1 on a fatal problem, 130
             await progress.stop();
           }
           process.stdout.write(`worker stopped. Onboardings in ${label}\n`);
-          process.stdout.write(formatCounts(await session.handoff.stats()));
+          process.stdout.write(formatCounts((await session.handoff.stats()).states));
           return 0;
         } finally {
           await session.close();
