@@ -217,6 +217,26 @@ describe('scheduler: fatal answers', () => {
   });
 });
 
+describe('scheduler: work from elsewhere', () => {
+  it('a worker on a store without notifications picks up what another handoff submits within a sweep', async () => {
+    const clock = new VirtualClock();
+    const store = createMemoryStore();
+    const { port, calls } = fakePort({ clock });
+    const worker = createHandoff({ crossmint: port, store, clock, idleSweepMs: 5_000 });
+    const submitter = createHandoff({ crossmint: port, store, clock });
+    clock.isBusy = () => worker.activity().busy;
+    const running = worker.run({ until: 'stopped' });
+    await clock.sleep(60_000);
+    const submittedAt = clock.now();
+    await submitter.submit(users('elsewhere', 3));
+    await clock.sleep(10_000);
+    await worker.stop();
+    await running;
+    expect((await worker.stats()).states).toEqual({ verified: 3 });
+    expect(calls[0]!.at - submittedAt).toBeLessThanOrEqual(5_000);
+  });
+});
+
 describe('scheduler: a run ends when the work does', () => {
   it("a run waiting on another handoff's lease ends within a sweep of that handoff finishing, not a lease later", async () => {
     const clock = new VirtualClock();

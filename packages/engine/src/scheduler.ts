@@ -32,7 +32,7 @@ export interface SchedulerDeps {
   owner: string;
   idleSweepMs: number;
   /** Drives one claimed onboarding; `token` is the lane whose token was reserved for its first call. */
-  drive(row: OnboardingRow, token: Lane): Promise<void>;
+  drive(row: OnboardingRow, token: Lane | null): Promise<void>;
 }
 
 /** How long freed slots wait for more to free up before they are claimed anyway. */
@@ -42,10 +42,19 @@ const WOKEN = Symbol('woken');
 /** The top-level states before the verification is triggered (what `until: 'triggered'` waits out). */
 const PRE_TRIGGER_STATES = ['policyPending', 'userCreated'];
 
-/** What a lane did in the last round, which says when it is worth looking at again. */
+/**
+ * Where claims come from: a lane per budget; or, when neither budget limits anything (a sandbox
+ * without limits), one queue of every due onboarding, which costs one claim a round instead of two.
+ */
+type Queue = Lane | 'all';
+
+/** What a queue did in the last round, which says when it is worth looking at again. */
 type LaneState =
-  /** Claimed everything that was due: look again when its next onboarding is due. */
-  | { kind: 'drained'; nextAt: number | null }
+  /**
+   * Claimed everything that was due: look again when its next onboarding is due, or after a sweep
+   * (another process may have added work that no notification announced).
+   */
+  | { kind: 'drained'; nextAt: number | null; at: number }
   /** Its budget had no token: look again when the next token accrues. */
   | { kind: 'starved' }
   /** Slots ran out: look again when a task finishes. */
@@ -61,9 +70,11 @@ export class Scheduler {
   private readonly tasks = new Map<string, Promise<void>>();
   private readonly leases = new Map<string, number>();
   private readonly signal = new WakeSignal();
-  private readonly laneStates: Record<Lane, LaneState> = {
-    write: { kind: 'drained', nextAt: 0 },
-    read: { kind: 'drained', nextAt: 0 },
+  private readonly queues: readonly Queue[];
+  private readonly laneStates: Record<Queue, LaneState> = {
+    write: { kind: 'drained', nextAt: 0, at: 0 },
+    read: { kind: 'drained', nextAt: 0, at: 0 },
+    all: { kind: 'drained', nextAt: 0, at: 0 },
   };
   private firstLane = 0;
   private claimedAt = Number.NEGATIVE_INFINITY;
@@ -75,6 +86,7 @@ export class Scheduler {
 
   constructor(private readonly deps: SchedulerDeps) {
     this.claimBatch = Math.max(1, Math.floor(deps.concurrency / 8));
+    this.queues = deps.budgets.write.unlimited && deps.budgets.read.unlimited ? ['all'] : LANES;
   }
 
   /** Onboardings being driven now. */
@@ -93,7 +105,7 @@ export class Scheduler {
 
   /** Something may have become due (a submit, a commit, another process): look again now. */
   wake(): void {
-    for (const lane of LANES) this.laneStates[lane] = { kind: 'drained', nextAt: 0 };
+    for (const queue of this.queues) this.laneStates[queue] = { kind: 'drained', nextAt: 0, at: 0 };
     this.signal.notify();
   }
 
@@ -165,12 +177,12 @@ export class Scheduler {
     if (free > 0 && !lingering) {
       this.claimedAt = clock.now();
       // The lanes take turns going first, so neither can keep every freed slot to itself.
-      const order = this.firstLane === 0 ? LANES : [...LANES].reverse();
+      const order = this.firstLane === 0 ? this.queues : [...this.queues].reverse();
       this.firstLane = 1 - this.firstLane;
       let claimed = 0;
-      for (const lane of order) claimed += await this.claim(lane);
+      for (const queue of order) claimed += await this.claim(queue);
       // More came due while claiming: go again at once (only after progress, so never a spin).
-      if (claimed > 0 && LANES.some((lane) => this.dueNow(lane))) return false;
+      if (claimed > 0 && this.queues.some((queue) => this.dueNow(queue))) return false;
     }
     if (this.tasks.size === 0 && (await this.finished(until))) return true;
     const waitMs = lingering ? CLAIM_LINGER_MS : await this.nextWaitMs();
@@ -180,47 +192,53 @@ export class Scheduler {
     return false;
   }
 
-  /** A drained lane whose next onboarding is already due: claim again at once. */
-  private dueNow(lane: Lane): boolean {
-    const state = this.laneStates[lane];
+  /** A drained queue whose next onboarding is already due: claim again at once. */
+  private dueNow(queue: Queue): boolean {
+    const state = this.laneStates[queue];
     return state.kind === 'drained' && state.nextAt !== null && state.nextAt <= this.deps.clock.now();
   }
 
-  /** Claims up to the free slots from `lane`, as many as its budget has tokens for right now. */
-  private async claim(lane: Lane): Promise<number> {
+  /** Claims up to the free slots from a queue, as many as its budget has tokens for right now. */
+  private async claim(queue: Queue): Promise<number> {
     const { store, clock, budgets, owner, leaseMs } = this.deps;
-    const state = this.laneStates[lane];
-    if (state.kind === 'drained' && (state.nextAt === null || state.nextAt > clock.now())) return 0;
+    const state = this.laneStates[queue];
+    const lane = queue === 'all' ? undefined : queue;
+    const now = clock.now();
+    if (state.kind === 'drained') {
+      const nothingDue = state.nextAt === null || state.nextAt > now;
+      // Until a sweep has passed: another process may have added work no notification announced.
+      if (nothingDue && now - state.at < this.deps.idleSweepMs) return 0;
+    }
     const free = this.deps.concurrency - this.tasks.size;
     if (free <= 0) {
-      this.laneStates[lane] = { kind: 'full' };
+      this.laneStates[queue] = { kind: 'full' };
       return 0;
     }
-    const bucket = budgets.bucket(lane);
-    const tokens = await bucket.reserve(free);
+    const bucket = lane === undefined ? undefined : budgets.bucket(lane);
+    const tokens = bucket === undefined ? free : await bucket.reserve(free);
     if (tokens === 0) {
-      this.laneStates[lane] = { kind: 'starved' };
+      this.laneStates[queue] = { kind: 'starved' };
       return 0;
     }
     let rows: OnboardingRow[];
     try {
       rows = await store.claimDue({ now: clock.now(), limit: tokens, owner, leaseMs, lane });
     } catch (error) {
-      bucket.giveBack(tokens);
+      bucket?.giveBack(tokens);
       throw error;
     }
     const fresh = rows.filter((row) => !this.tasks.has(row.userId));
-    bucket.giveBack(tokens - fresh.length);
-    for (const row of fresh) this.start(row, lane);
+    bucket?.giveBack(tokens - fresh.length);
+    for (const row of fresh) this.start(row, lane ?? null);
     if (rows.length < tokens) {
-      this.laneStates[lane] = { kind: 'drained', nextAt: await store.nextWakeAt(lane) };
+      this.laneStates[queue] = { kind: 'drained', nextAt: await store.nextWakeAt(lane), at: clock.now() };
     } else {
-      this.laneStates[lane] = tokens < free ? { kind: 'starved' } : { kind: 'full' };
+      this.laneStates[queue] = tokens < free ? { kind: 'starved' } : { kind: 'full' };
     }
     return fresh.length;
   }
 
-  private start(row: OnboardingRow, lane: Lane): void {
+  private start(row: OnboardingRow, lane: Lane | null): void {
     this.leases.set(row.userId, this.deps.clock.now() + this.deps.leaseMs);
     const task = this.deps
       .drive(row, lane)
@@ -244,10 +262,10 @@ export class Scheduler {
     const { clock, idleSweepMs, leaseMs, budgets } = this.deps;
     const now = clock.now();
     let waitMs = Number.POSITIVE_INFINITY;
-    for (const lane of LANES) {
-      const state = this.laneStates[lane];
-      if (state.kind === 'starved') {
-        waitMs = Math.min(waitMs, Math.max(1, budgets.bucket(lane).msUntilToken()));
+    for (const queue of this.queues) {
+      const state = this.laneStates[queue];
+      if (state.kind === 'starved' && queue !== 'all') {
+        waitMs = Math.min(waitMs, Math.max(1, budgets.bucket(queue).msUntilToken()));
       }
       if (state.kind === 'drained' && state.nextAt !== null) {
         // A wake-up within a lease or so may be another process's lease expiring (theirs may be
