@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'crypto/index': 'src/crypto/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'testing/contract': 'src/testing/contract.ts',
   },
   format: ['esm'],
   target: 'node20',

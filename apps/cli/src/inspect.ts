@@ -1,4 +1,4 @@
-import type { InspectorLike } from '@kyc-handoff/engine';
+import { createStatelyInspector, type InspectorLike } from '@kyc-handoff/engine';
 
 export interface AttachedInspector {
   inspector: InspectorLike;
@@ -13,16 +13,18 @@ const LOCAL_PORT = 8080;
  * http://localhost:8080 embeds the inspector UI). Snapshots hold ids, states and counters only.
  */
 export async function attachInspector(mode: string | true): Promise<AttachedInspector> {
-  const inspect = await import('@statelyai/inspect');
   if (mode === 'local') {
     const { createInspectorServer } = await import('@statelyai/inspect/server');
     const server = createInspectorServer({ port: LOCAL_PORT, autoOpen: false });
-    const inspector = inspect.createWebSocketInspector({ url: `ws://localhost:${LOCAL_PORT}` });
+    const inspector = await createStatelyInspector({
+      kind: 'websocket',
+      url: `ws://localhost:${LOCAL_PORT}`,
+    });
     process.stderr.write(
       `inspector: open http://localhost:${LOCAL_PORT} in a browser to watch the machines (relay on ws://localhost:${LOCAL_PORT})\n`,
     );
     return {
-      inspector: inspector as unknown as InspectorLike,
+      inspector,
       close() {
         inspector.stop();
         server.stop();
@@ -33,9 +35,10 @@ export async function attachInspector(mode: string | true): Promise<AttachedInsp
     throw new Error(`--inspect takes no value (hosted) or =local, not "${mode}"`);
   }
   process.stderr.write('inspector: connecting to Stately Sky; the live link follows once connected\n');
-  const inspector = inspect.createSkyInspector({
-    onerror: () =>
+  const inspector = await createStatelyInspector({
+    kind: 'hosted',
+    onError: () =>
       process.stderr.write('inspector: Stately Sky is not reachable (offline?); try --inspect=local\n'),
   });
-  return { inspector: inspector as unknown as InspectorLike, close: () => inspector.stop() };
+  return { inspector, close: () => inspector.stop() };
 }

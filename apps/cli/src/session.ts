@@ -2,8 +2,8 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   DEFAULT_POLICY,
-  type OnboardingPolicy,
   type OnboardingStore,
+  type PolicyOverrides,
   PRODUCT_TYPES,
   type ProductType,
 } from '@kyc-handoff/core';
@@ -175,7 +175,7 @@ export interface SessionOptions {
   crossmint: CrossmintClient;
   store: OnboardingStore;
   flags: RunFlags;
-  policy?: Partial<OnboardingPolicy>;
+  policy?: PolicyOverrides;
   precheck?: boolean;
   idleSweepMs?: number;
   /** Where documents are read from unless --documents-dir says otherwise (default: the working directory). */

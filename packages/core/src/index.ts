@@ -1,10 +1,176 @@
-export * from './bodies.js';
-export * from './machine/index.js';
-export * from './ports/crossmint.js';
-export * from './ports/crossmint-error.js';
-export * from './ports/store.js';
-export * from './redact.js';
-export * from './requirements.js';
-export * from './schemas/api.js';
-export * from './schemas/formats.js';
-export * from './schemas/record.js';
+// The public surface of @kyc-handoff/core, name by name: adding an export is a decision.
+
+// Request bodies: pure functions of the record, so a repeated call sends identical bytes.
+export {
+  documentUploadBody,
+  legalDocumentBody,
+  upsertBody,
+} from './bodies.js';
+export {
+  DEFAULT_POLICY,
+  type Failure,
+  type FailureReason,
+  type OnboardingContext,
+  type OnboardingInput,
+  type OnboardingPolicy,
+  type PolicyOverrides,
+  policyWith,
+  QUARANTINE_REASONS,
+  type QuarantineReason,
+  type Step,
+  type StepError,
+} from './machine/context.js';
+// Diagrams of the machine (Mermaid, DOT, JSON, Markdown).
+export {
+  machineMarkdown,
+  toDefinitionJson,
+  toDot,
+  toMermaid,
+} from './machine/diagram.js';
+export type {
+  EffectCall,
+  StateMeta,
+} from './machine/effects.js';
+export type {
+  OnboardingEvent,
+  OnboardingEventType,
+} from './machine/events.js';
+// The onboarding machine (XState v5, pure: effects are data).
+export {
+  MACHINE_VERSION,
+  type OnboardingMachine,
+  type OnboardingOutput,
+  onboardingMachine,
+} from './machine/machine.js';
+export {
+  type PendingEffect,
+  pendingEffect,
+} from './machine/pending-effect.js';
+export {
+  isQuarantineReason,
+  quarantinedSnapshot,
+  type RestoreResult,
+  restoreSnapshot,
+} from './machine/restore.js';
+export {
+  type EffectResults,
+  eventFromResult,
+} from './machine/result-events.js';
+export {
+  applyEvent,
+  type OnboardingSnapshot,
+  startOnboarding,
+  statePath,
+  TOP_LEVEL_STATES,
+  type TopLevelState,
+  toPersisted,
+  topLevelState,
+} from './machine/snapshot.js';
+// Ports: what the engine needs of Crossmint and of a store.
+export type {
+  BudgetKind,
+  CallOptions,
+  CrossmintPort,
+  UpsertOutcome,
+} from './ports/crossmint.js';
+export {
+  CROSSMINT_ERROR_KINDS,
+  type CrossmintError,
+  type CrossmintErrorKind,
+} from './ports/crossmint-error.js';
+export {
+  type ClaimOptions,
+  type CommitResult,
+  type CommitTransition,
+  hasSharedBudget,
+  hasWakeNotifications,
+  isStoredRecordError,
+  type JournalEntry,
+  LANE_STATES,
+  LANES,
+  type Lane,
+  type NewOnboarding,
+  type OnboardingRow,
+  type OnboardingStore,
+  type Outcome,
+  type PersistedOnboarding,
+  type SharedBudget,
+  type StateCounts,
+  StoredRecordError,
+  type StoredRecordProblem,
+  type SubmitOutcome,
+  type SubmitStatus,
+  type WakeNotifications,
+} from './ports/store.js';
+// Redaction of personal data from messages.
+export {
+  clip,
+  redact,
+  redactRecordValues,
+  secretsOf,
+} from './redact.js';
+// The region table of Crossmint's data requirements.
+export {
+  EU_EEA,
+  isComplete,
+  type Region,
+  type Requirements,
+  type RequirementsSubject,
+  regionOf,
+  requirementsFor,
+  US_DUE_DILIGENCE_STATES,
+} from './requirements.js';
+// The users API as zod schemas (the single source of truth of its shapes) and its enumerations.
+export {
+  AcceptedLegalDocument,
+  Address,
+  type AddressOut,
+  API_VERSION,
+  DOCUMENT_TYPES,
+  DocumentData,
+  DocumentResponse,
+  type DocumentType,
+  DocumentTypeSchema,
+  DocumentUploadRequest,
+  DocumentUploadRequestLenient,
+  DueDiligence,
+  EligibilityResponse,
+  type EligibilityStatus,
+  ErrorBody,
+  IdentityDocument,
+  KNOWN_MISSING_DATA,
+  KNOWN_MISSING_DOCUMENTS,
+  KycData,
+  LEGAL_DOCUMENT_TYPES,
+  LegalDocumentRequest,
+  LegalDocumentRequestLenient,
+  LegalDocumentResponse,
+  MAX_DOCUMENT_BYTES,
+  NOT_ENABLED_MESSAGE,
+  PRODUCT_TYPES,
+  ProductEligibility,
+  type ProductType,
+  ProductTypeSchema,
+  SECTIONS,
+  type Section,
+  TERMS_REGIONS,
+  UserDetails,
+  UserResponse,
+  UserUpsertRequest,
+  userLocator,
+  VERIFICATION_STATUSES,
+  VerificationHistory,
+  type VerificationStatus,
+} from './schemas/api.js';
+// Input records: what a platform submits per user, and how a refusal names the field.
+export {
+  describeIssues,
+  type FieldIssue,
+  InputRecord,
+  type InputRecordInput,
+  type ParseRecordResult,
+  parseRecord,
+  RecordDocument,
+  SuppliedData,
+  USER_ID,
+} from './schemas/record.js';

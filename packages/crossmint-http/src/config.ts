@@ -10,13 +10,13 @@ export type ClientTarget = { env: CrossmintEnv } | { baseUrl: string };
 
 export interface ClientTimeouts {
   /** Establishing the TCP/TLS connection. */
-  connectMs?: number;
+  connectMs?: number | undefined;
   /** From sending the request to receiving the response headers. */
-  headersMs?: number;
+  headersMs?: number | undefined;
   /** Longest silence while receiving the response body. */
-  bodyMs?: number;
+  bodyMs?: number | undefined;
   /** Deadline for a whole call, answer included: a server trickling bytes cannot hold it longer. */
-  totalMs?: number;
+  totalMs?: number | undefined;
 }
 
 export interface DebugInfo {
@@ -34,18 +34,18 @@ export interface ClientOptions {
   /** A server key: `sk_staging_…` or `sk_production_…`. Never printed. */
   apiKey: string;
   /** Upper bound of keep-alive connections to the origin (default 64). */
-  connections?: number;
-  timeouts?: ClientTimeouts;
+  connections?: number | undefined;
+  timeouts?: ClientTimeouts | undefined;
   /** Wait suggested on a 429 without a usable Retry-After (default 60 000 ms). */
-  retryAfterDefaultMs?: number;
+  retryAfterDefaultMs?: number | undefined;
   /** Upper bound of any Retry-After we pass on (default 10 minutes). */
-  retryAfterCapMs?: number;
+  retryAfterCapMs?: number | undefined;
   /** Called once per call after it ends; receives no key and no body. */
-  debug?: (info: DebugInfo) => void;
+  debug?: ((info: DebugInfo) => void) | undefined;
   /** Replaces the default `kyc-handoff/<version> (+node <ver>)`. */
-  userAgent?: string;
+  userAgent?: string | undefined;
   /** Largest response body read before giving up (default 1 MiB). */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
 }
 
 /** A refusal to build a client from a configuration that cannot work; the message never holds the key. */

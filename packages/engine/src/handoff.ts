@@ -6,6 +6,7 @@ import { checkDocuments } from './documents.js';
 import { type DriveCounters, drive } from './drive.js';
 import { FatalWatch, HandoffFatalError } from './fatal.js';
 import { intake, parseSubmission, type SubmitResult } from './intake.js';
+import { busyOf } from './internals.js';
 import { type ManualResult, manualActions } from './manual.js';
 import { Notices, type TransitionNotice } from './notices.js';
 import { type HandoffOptions, resolveHandoffOptions } from './options.js';
@@ -19,7 +20,10 @@ export interface Handoff {
    * `updated` (with `update`), `conflict`, `invalid` (with field issues, a refused document
    * included) or `incomplete` (the region check). Nothing is sent to Crossmint here.
    */
-  submit(records: unknown | readonly unknown[], options?: { update?: boolean }): Promise<SubmitResult[]>;
+  submit(
+    records: unknown | readonly unknown[],
+    options?: { update?: boolean | undefined },
+  ): Promise<SubmitResult[]>;
   supplyData(userId: string, data: unknown): Promise<ManualResult>;
   retry(userId: string): Promise<ManualResult>;
   /**
@@ -28,8 +32,11 @@ export interface Handoff {
    */
   run(options?: RunOptions): Promise<void>;
   /** Stops claiming, lets calls in flight finish for up to `graceMs`, commits, and resolves. */
-  stop(options?: { graceMs?: number }): Promise<void>;
-  status(userId: string, options?: { journalLimit?: number }): Promise<OnboardingStatus | undefined>;
+  stop(options?: { graceMs?: number | undefined }): Promise<void>;
+  status(
+    userId: string,
+    options?: { journalLimit?: number | undefined },
+  ): Promise<OnboardingStatus | undefined>;
   /** Counts by state, the budgets, the poll interval they allow and the ETA of whichever binds. */
   stats(): Promise<HandoffStats>;
   subscribe(listener: (notice: TransitionNotice) => void): () => void;
@@ -37,8 +44,6 @@ export interface Handoff {
   activity(): {
     callsInFlight: number;
     driving: number;
-    /** Some onboarding is doing more than waiting on the clock (so a VirtualClock must not jump). */
-    busy: boolean;
     commits: number;
     writesGranted: number;
     readsGranted: number;
@@ -108,7 +113,10 @@ export function createHandoff(options: HandoffOptions): Handoff {
     wake: () => scheduler.wake(),
   });
 
-  async function submit(input: unknown | readonly unknown[], submitOptions: { update?: boolean } = {}) {
+  async function submit(
+    input: unknown | readonly unknown[],
+    submitOptions: { update?: boolean | undefined } = {},
+  ) {
     const raws = Array.isArray(input) ? input : [input];
     const now = clock.now();
     const results: SubmitResult[] = new Array(raws.length);
@@ -149,7 +157,7 @@ export function createHandoff(options: HandoffOptions): Handoff {
     return results;
   }
 
-  return {
+  const handoff: Handoff = {
     submit,
     supplyData: manual.supplyData,
     retry: manual.retry,
@@ -176,11 +184,12 @@ export function createHandoff(options: HandoffOptions): Handoff {
     activity: () => ({
       callsInFlight: counters.callsInFlight,
       driving: scheduler.driving,
-      busy: scheduler.driving > counters.idleWaits,
       commits: committer.commits,
       writesGranted: budgets.write.snapshot().granted,
       readsGranted: budgets.read.snapshot().granted,
       quarantined: counters.quarantined,
     }),
   };
+  busyOf.set(handoff, () => scheduler.driving > counters.idleWaits);
+  return handoff;
 }

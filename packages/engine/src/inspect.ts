@@ -1,8 +1,8 @@
 import type { InspectorLike } from './options.js';
 
 export type InspectorTarget =
-  /** Stately's hosted inspector (needs the internet): the CLI prints the link it opens. */
-  | { kind: 'hosted' }
+  /** Stately's hosted inspector (needs the internet): it prints the live link once connected. */
+  | { kind: 'hosted'; onError?: (() => void) | undefined }
   /** A WebSocket relay, e.g. `@statelyai/inspect/server` on this machine. */
   | { kind: 'websocket'; url: string };
 
@@ -17,7 +17,7 @@ export async function createStatelyInspector(
   const inspect = await import('@statelyai/inspect');
   const inspector =
     target.kind === 'hosted'
-      ? inspect.createSkyInspector({ autoStart: true })
+      ? inspect.createSkyInspector({ autoStart: true, ...(target.onError && { onerror: target.onError }) })
       : inspect.createWebSocketInspector({ url: target.url, autoStart: true });
   return {
     actor: (id, snapshot, info) => inspector.actor(id, snapshot as never, info),

@@ -3,7 +3,7 @@ import {
   type InputRecord,
   MACHINE_VERSION,
   type NewOnboarding,
-  type OnboardingPolicy,
+  type PolicyOverrides,
   type ProductType,
   parseRecord,
   requirementsFor,
@@ -23,7 +23,7 @@ export interface IntakeSettings {
   targets: readonly ProductType[];
   /** Refuse a record that certainly lacks what its region requires. */
   precheck: boolean;
-  policy?: Partial<OnboardingPolicy> | undefined;
+  policy?: PolicyOverrides | undefined;
 }
 
 /** A record read and checked: refused with a reason, or accepted as a new onboarding to store. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fakePort } from './__test-utils__/fake-port.js';
 import { VirtualClock } from './clock.js';
 import { createHandoff } from './handoff.js';
+import { followHandoffs } from './testing.js';
 
 async function setUp() {
   const clock = new VirtualClock();
@@ -14,7 +15,7 @@ async function setUp() {
     clock,
     budgets: { writesPerMinute: 'unlimited', readsPerMinute: 'unlimited' },
   });
-  clock.isBusy = () => handoff.activity().busy;
+  followHandoffs(clock, handoff);
   return { clock, store, handoff, fake };
 }
 

@@ -6,10 +6,10 @@ import {
   isQuarantineReason,
   isStoredRecordError,
   type OnboardingEvent,
-  type OnboardingPolicy,
   type OnboardingRow,
   type OnboardingSnapshot,
   type OnboardingStore,
+  type PolicyOverrides,
   type ProductType,
   restoreSnapshot,
   SECTIONS,
@@ -31,7 +31,7 @@ export interface ManualDeps {
   notices: Notices;
   readDocument: DocumentReader;
   targets: readonly ProductType[];
-  policy: Partial<OnboardingPolicy> | undefined;
+  policy: PolicyOverrides | undefined;
   /** Something became due: the scheduler should look. */
   wake(): void;
 }

@@ -2,10 +2,11 @@ import { hostname } from 'node:os';
 import {
   type CrossmintPort,
   DEFAULT_POLICY,
-  type OnboardingPolicy,
   type OnboardingStore,
+  type PolicyOverrides,
   PRODUCT_TYPES,
   type ProductType,
+  policyWith,
 } from '@kyc-handoff/core';
 import { type Clock, systemClock } from './clock.js';
 import { createDocumentReader, type DocumentReader } from './documents.js';
@@ -37,7 +38,7 @@ export interface HandoffOptions {
   concurrency?: number | undefined;
   /** Products that must be verified; default offramp. */
   targets?: readonly ProductType[] | undefined;
-  policy?: Partial<OnboardingPolicy> | undefined;
+  policy?: PolicyOverrides | undefined;
   clock?: Clock | undefined;
   /** Names this worker in leases; default host:pid:random. */
   owner?: string | undefined;
@@ -81,7 +82,7 @@ export interface ResolvedOptions {
   readsPerMinute: number;
   concurrency: number;
   targets: readonly ProductType[];
-  policy: Partial<OnboardingPolicy> | undefined;
+  policy: PolicyOverrides | undefined;
   clock: Clock;
   owner: string;
   leaseMs: number;
@@ -127,7 +128,7 @@ function perMinute(option: string, value: PerMinute | undefined, fallback: numbe
   );
 }
 
-function checkPolicy(policy: Partial<OnboardingPolicy> | undefined): Partial<OnboardingPolicy> | undefined {
+function checkPolicy(policy: PolicyOverrides | undefined): PolicyOverrides | undefined {
   if (policy === undefined) return undefined;
   for (const [key, value] of Object.entries(policy)) {
     if (!(key in DEFAULT_POLICY)) {
@@ -140,7 +141,7 @@ function checkPolicy(policy: Partial<OnboardingPolicy> | undefined): Partial<Onb
     const counts = key === 'maxAttempts' || key === 'maxThrottled' || key === 'maxPolicyRounds';
     wholeNumber(`policy.${key}`, value, counts ? 0 : 1, counts ? 1_000 : MAX_TIMER_MS);
   }
-  const merged = { ...DEFAULT_POLICY, ...policy };
+  const merged = policyWith(policy);
   if (merged.maxAttempts < 1) throw new HandoffConfigError('policy.maxAttempts', 'must be at least 1');
   if (merged.pollInitialMs > merged.pollMaxMs) {
     throw new HandoffConfigError(

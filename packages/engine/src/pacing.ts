@@ -1,10 +1,10 @@
-import type { Lane, StateCounts } from '@kyc-handoff/core';
+import type { Lane, StateCounts, TopLevelState } from '@kyc-handoff/core';
 import type { Budgets } from './budget.js';
 
 /** Writes a user in each state still needs: policy, upsert, trigger (document uploads come on top). */
-const WRITES_LEFT: Record<string, number> = { policyPending: 3, userCreated: 2 };
+const WRITES_LEFT: Partial<Record<TopLevelState, number>> = { policyPending: 3, userCreated: 2 };
 /** States whose users still need at least one poll. */
-const POLLS_LEFT = new Set(['policyPending', 'userCreated', 'verificationPending']);
+const POLLS_LEFT: readonly TopLevelState[] = ['policyPending', 'userCreated', 'verificationPending'];
 
 export interface BudgetView {
   /** The configured limit a minute, or 'unlimited'. */
@@ -43,13 +43,16 @@ const view = (pace: number, limit: number): BudgetView =>
 
 /** What the budgets make of the counts: the poll interval and the ETA, from both budgets. */
 export function describePacing(states: StateCounts, budgets: Budgets): HandoffStats {
-  const count = (state: string) => states[state] ?? 0;
+  const count = (state: TopLevelState) => states[state] ?? 0;
   const total = Object.values(states).reduce((a, b) => a + b, 0);
   const underReview = count('verificationPending');
   const writePace = budgets.write.pacePerMinute;
   const readPace = budgets.read.pacePerMinute;
-  const writesLeft = Object.entries(WRITES_LEFT).reduce((sum, [state, n]) => sum + count(state) * n, 0);
-  const pollsLeft = [...POLLS_LEFT].reduce((sum, state) => sum + count(state), 0);
+  const writesLeft = Object.entries(WRITES_LEFT).reduce(
+    (sum, [state, n]) => sum + count(state as TopLevelState) * n,
+    0,
+  );
+  const pollsLeft = POLLS_LEFT.reduce((sum, state) => sum + count(state), 0);
   const minutes: Record<Lane, number> = {
     write: Number.isFinite(writePace) ? writesLeft / writePace : 0,
     read: Number.isFinite(readPace) ? pollsLeft / readPace : 0,

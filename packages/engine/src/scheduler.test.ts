@@ -1,5 +1,6 @@
 // The scheduler with the in-memory store, a fake Crossmint and a virtual clock: the regimes the
 // benches never modelled, a backlog of users under review and budgets that bind.
+
 import type { CrossmintError } from '@kyc-handoff/core';
 import { createMemoryStore, sampleRecord } from '@kyc-handoff/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { VirtualClock } from './clock.js';
 import { HandoffFatalError } from './fatal.js';
 import { createHandoff, type Handoff } from './handoff.js';
 import type { HandoffOptions } from './options.js';
+import { followHandoffs } from './testing.js';
 
 const MINUTE = 60_000;
 const WRITE_CALLS = new Set<CallName>([
@@ -41,7 +43,7 @@ function world(
     idleSweepMs: 1_000,
     ...options,
   });
-  clock.isBusy = () => handoff.activity().busy;
+  followHandoffs(clock, handoff);
   return { clock, handoff, calls };
 }
 
@@ -224,7 +226,7 @@ describe('scheduler: work from elsewhere', () => {
     const { port, calls } = fakePort({ clock });
     const worker = createHandoff({ crossmint: port, store, clock, idleSweepMs: 5_000 });
     const submitter = createHandoff({ crossmint: port, store, clock });
-    clock.isBusy = () => worker.activity().busy;
+    followHandoffs(clock, worker);
     const running = worker.run({ until: 'stopped' });
     await clock.sleep(60_000);
     const submittedAt = clock.now();
@@ -271,7 +273,7 @@ describe('scheduler: a run ends when the work does', () => {
       idleSweepMs: 5_000,
     });
     // A's call is held on purpose: time moves whenever B has nothing to do.
-    clock.isBusy = () => b.activity().busy;
+    followHandoffs(clock, b);
     await a.submit(users('l', 1));
     const runA = a.run();
     while (a.activity().callsInFlight === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -5,6 +5,7 @@ import {
   type Lane,
   type OnboardingRow,
   type OnboardingStore,
+  type TopLevelState,
 } from '@kyc-handoff/core';
 import type { Budgets } from './budget.js';
 import type { Clock } from './clock.js';
@@ -18,7 +19,7 @@ export interface RunOptions {
    * data or an operator). `triggered`: return once every onboarding has been submitted and its
    * verification triggered, leaving the polling for later. `stopped`: run until stop().
    */
-  until?: 'idle' | 'triggered' | 'stopped';
+  until?: 'idle' | 'triggered' | 'stopped' | undefined;
 }
 
 export interface SchedulerDeps {
@@ -40,7 +41,7 @@ const CLAIM_LINGER_MS = 20;
 /** The abort reason of the run loop's own wake-ups. */
 const WOKEN = Symbol('woken');
 /** The top-level states before the verification is triggered (what `until: 'triggered'` waits out). */
-const PRE_TRIGGER_STATES = ['policyPending', 'userCreated'];
+const PRE_TRIGGER_STATES: readonly TopLevelState[] = ['policyPending', 'userCreated'];
 
 /**
  * Where claims come from: a lane per budget; or, when neither budget limits anything (a sandbox
@@ -151,7 +152,7 @@ export class Scheduler {
   }
 
   /** Stops claiming, lets calls in flight finish for up to `graceMs`, commits, and resolves. */
-  async stop(options: { graceMs?: number } = {}): Promise<void> {
+  async stop(options: { graceMs?: number | undefined } = {}): Promise<void> {
     this.stopping = true;
     this.signal.notify();
     const timer = setTimeout(() => this.abortController.abort(), options.graceMs ?? 30_000);

@@ -2,17 +2,19 @@ import {
   type Failure,
   type JournalEntry,
   type OnboardingRow,
+  type Outcome,
   type ProductEligibility,
   restoreSnapshot,
   statePath,
+  type TopLevelState,
 } from '@kyc-handoff/core';
 
 /** One onboarding as `status USER_ID` shows it: no personal data, everything an operator needs. */
 export interface OnboardingStatus {
   userId: string;
-  state: string;
+  state: TopLevelState;
   statePath: string;
-  outcome: string | null;
+  outcome: Outcome | null;
   eligibility: ProductEligibility[] | null;
   requested: { missingData: string[]; missingDocuments: string[] } | null;
   attempts: number;

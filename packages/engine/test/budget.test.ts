@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TransitionNotice, VirtualClock } from '../src/index.js';
+import { followHandoffs } from '../src/testing.js';
 import { type Harness, startHarness, userRecord } from './__test-utils__/harness.js';
 
 const WRITES_PER_MIN = 60;
@@ -25,7 +26,7 @@ describe('rate budgets', () => {
       { clock, writesPerMin: WRITES_PER_MIN, readsPerMin: READS_PER_MIN, verifyAfterPolls: 1 },
       { clock, concurrency: 32, budgets: { writesPerMinute: WRITES_PER_MIN, readsPerMinute: READS_PER_MIN } },
     );
-    clock.isBusy = () => harness!.handoff.activity().busy;
+    followHandoffs(clock, harness.handoff);
     const writesAt: number[] = [];
     harness.handoff.subscribe((notice: TransitionNotice) => {
       if (

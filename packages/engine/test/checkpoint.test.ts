@@ -2,6 +2,7 @@ import type { CrossmintPort } from '@kyc-handoff/core';
 import { createCrossmintClient } from '@kyc-handoff/crossmint-http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandoff, type Handoff, VirtualClock } from '../src/index.js';
+import { followHandoffs } from '../src/testing.js';
 import { API_KEY, type Harness, startHarness, userRecord } from './__test-utils__/harness.js';
 
 const FLOW = [
@@ -48,7 +49,7 @@ async function engineWithCallsOf(callMs: number): Promise<{ handoff: Handoff; cl
     policy: { pollInitialMs: 1, pollMaxMs: 1 },
     idleSweepMs: 50,
   });
-  clock.isBusy = () => handoff.activity().busy;
+  followHandoffs(clock, handoff);
   return { handoff, clock };
 }
 

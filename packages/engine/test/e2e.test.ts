@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../src/index.js';
+import { followHandoffs } from '../src/testing.js';
 import { API_KEY, type Harness, locator, startHarness, userRecord } from './__test-utils__/harness.js';
 
 const PASSPORT = 'data:image/png;base64,iVBORw0KGgo=';
@@ -84,7 +85,7 @@ describe('engine end to end (engine + crossmint-http + sandbox over loopback + S
   it('a pending review is polled with a growing interval until an operator releases it', async () => {
     const clock = new VirtualClock();
     harness = await startHarness({ clock }, { clock });
-    clock.isBusy = () => harness!.handoff.activity().busy;
+    followHandoffs(clock, harness.handoff);
     await harness.handoff.submit(userRecord('dave', 'Pending'));
     const run = harness.handoff.run({ until: 'stopped' });
     const polls = () => harness!.sandbox.user(API_KEY, locator('dave'))?.verification?.polls ?? 0;
@@ -126,7 +127,7 @@ describe('engine end to end (engine + crossmint-http + sandbox over loopback + S
       { clock, faultRate: 1, faults: ['503'] },
       { clock, policy: { pollInitialMs: 1, pollMaxMs: 1 } },
     );
-    clock.isBusy = () => harness!.handoff.activity().busy;
+    followHandoffs(clock, harness.handoff);
     await harness.handoff.submit(userRecord('frank'));
     const run = harness.handoff.run();
     while (((await harness.handoff.status('frank'))?.attempts ?? 0) < 2)
@@ -143,7 +144,7 @@ describe('engine end to end (engine + crossmint-http + sandbox over loopback + S
   it('a 429 is honoured: the next attempt waits for Retry-After', async () => {
     const clock = new VirtualClock();
     harness = await startHarness({ clock }, { clock, policy: { pollInitialMs: 1, pollMaxMs: 1 } });
-    clock.isBusy = () => harness!.handoff.activity().busy;
+    followHandoffs(clock, harness.handoff);
     harness.sandbox.configure({ faultRate: 1, faults: ['429'] });
     await harness.handoff.submit(userRecord('gina'));
     const run = harness.handoff.run();
@@ -178,7 +179,7 @@ describe('engine end to end (engine + crossmint-http + sandbox over loopback + S
   it('a review pending past the deadline fails with the reason, for an operator', async () => {
     const clock = new VirtualClock();
     harness = await startHarness({ clock }, { clock, policy: { verificationDeadlineMs: 60 * 60_000 } });
-    clock.isBusy = () => harness!.handoff.activity().busy;
+    followHandoffs(clock, harness.handoff);
     await harness.handoff.submit(userRecord('ivy', 'Pending'));
     await harness.handoff.run();
     const status = await harness.handoff.status('ivy');

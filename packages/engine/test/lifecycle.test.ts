@@ -1,6 +1,7 @@
 import { CANARY, canaryRecord } from '@kyc-handoff/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Logger, type TransitionNotice, VirtualClock } from '../src/index.js';
+import { followHandoffs } from '../src/testing.js';
 import { type Harness, startHarness, userRecord } from './__test-utils__/harness.js';
 
 let harness: Harness | undefined;
@@ -20,7 +21,7 @@ describe('engine lifecycle', () => {
   it('stop() lets calls in flight finish, commits, and leaves no lease behind', async () => {
     const clock = new VirtualClock();
     harness = await startHarness({ clock, latencyMs: 20 }, { clock, concurrency: 8 });
-    clock.isBusy = () => harness!.handoff.activity().busy;
+    followHandoffs(clock, harness.handoff);
     await harness.handoff.submit(Array.from({ length: 30 }, (_, i) => userRecord(`stop-${i}`, 'Pending')));
     const run = harness.handoff.run({ until: 'stopped' });
     while (harness.handoff.activity().callsInFlight === 0) await new Promise((r) => setTimeout(r, 2));

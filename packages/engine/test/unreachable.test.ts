@@ -7,6 +7,7 @@ import { createCrossmintClient } from '@kyc-handoff/crossmint-http';
 import { openSqliteStore } from '@kyc-handoff/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import { createHandoff, type Logger, VirtualClock } from '../src/index.js';
+import { followHandoffs } from '../src/testing.js';
 import { API_KEY, userRecord } from './__test-utils__/harness.js';
 
 async function closedPort(): Promise<number> {
@@ -34,7 +35,7 @@ describe('an unreachable base URL', () => {
       logger,
       budgets: { writesPerMinute: 'unlimited' },
     });
-    clock.isBusy = () => handoff.activity().busy;
+    followHandoffs(clock, handoff);
     try {
       await handoff.submit(userRecord('far-away'));
       await handoff.run();

@@ -8,8 +8,8 @@ import { error, type Reply } from './reply.js';
 const MAX_BODY_BYTES = 15 * 1024 * 1024;
 
 export interface ListenOptions {
-  port?: number;
-  host?: string;
+  port?: number | undefined;
+  host?: string | undefined;
 }
 
 export interface Sandbox

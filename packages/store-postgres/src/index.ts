@@ -2,10 +2,3 @@ export type { SharedBudgetStore } from './budget.js';
 export { listenForWakeups, type WakeListenerOptions } from './listener.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
 export { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
-export {
-  CLAIM_QUEUES,
-  type ClaimQueue,
-  claimQueueSql,
-  LANE_QUEUES,
-  nextWakeAtSql,
-} from './statements.js';

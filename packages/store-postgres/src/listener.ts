@@ -7,8 +7,8 @@ export interface WakeListenerOptions {
   channel: string;
   onWake: () => void;
   /** First reconnect delay; doubles up to `maxBackoffMs`. */
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
+  minBackoffMs?: number | undefined;
+  maxBackoffMs?: number | undefined;
 }
 
 /**

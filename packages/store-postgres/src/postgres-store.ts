@@ -7,8 +7,10 @@ import type {
   NewOnboarding,
   OnboardingRow,
   OnboardingStore,
+  Outcome,
   StateCounts,
   SubmitOutcome,
+  TopLevelState,
 } from '@kyc-handoff/core';
 import { LANES } from '@kyc-handoff/core';
 import {
@@ -29,11 +31,11 @@ import { statements } from './statements.js';
 
 interface CommonOptions {
   /** PostgreSQL schema holding every table of this store (default `kyc_handoff`); created if missing. */
-  schema?: string;
+  schema?: string | undefined;
   /** Required: records are stored encrypted. Typed optional so a missing key gets a clear error. */
   keyring?: Keyring | undefined;
   /** Delete the record in the same transaction as the commit that makes an onboarding terminal. */
-  erasePersonalDataWhenTerminal?: boolean;
+  erasePersonalDataWhenTerminal?: boolean | undefined;
 }
 
 export type PostgresStoreOptions = CommonOptions &
@@ -42,7 +44,7 @@ export type PostgresStoreOptions = CommonOptions &
         /** `postgres://…`; never echoed in errors (it may hold a password). */
         connectionString: string;
         /** Connections of the pool the store creates (default 10). */
-        poolSize?: number;
+        poolSize?: number | undefined;
         pool?: never;
       }
     | {
@@ -70,7 +72,7 @@ export interface PostgresStore extends OnboardingStore, SharedBudgetStore {
    * Re-encrypts (and re-digests) every record not under the current key, in transactions of
    * `batchSize`; afterwards the old key can be removed from the keyring. Returns how many it rewrote.
    */
-  reencryptRecords(options?: { batchSize?: number; now?: number }): Promise<number>;
+  reencryptRecords(options?: { batchSize?: number | undefined; now?: number | undefined }): Promise<number>;
   /** The pool, for diagnostics and tests; do not write through it. */
   readonly pool: pg.Pool;
 }
@@ -99,14 +101,16 @@ const msOrNull = (v: number | null): number | null => (v === null ? null : Math.
 function toRow(r: DbRow): OnboardingRow {
   return {
     userId: r.user_id,
-    state: r.state,
+    // The column holds what a commit wrote; a damaged value fails restoreSnapshot's check against
+    // the snapshot, and the engine quarantines that row.
+    state: r.state as TopLevelState,
     snapshot: r.snapshot,
     machineVersion: r.machine_version,
     version: num(r.version),
     wakeAt: numOrNull(r.wake_at),
     attempts: r.attempts,
     lastError: r.last_error,
-    outcome: r.outcome,
+    outcome: r.outcome as Outcome | null,
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
@@ -485,7 +489,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       for (const { state, n } of await withConnectionRetry(() =>
         query<{ state: string; n: number }>(sql.counts),
       )) {
-        counts[state] = n;
+        counts[state as TopLevelState] = n;
       }
       return counts;
     },

@@ -1,15 +1,9 @@
 import { LANE_STATES, type Lane } from '@kyc-handoff/core';
 import { sampleOnboarding, sampleRecord } from '@kyc-handoff/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  CLAIM_QUEUES,
-  type ClaimQueue,
-  claimQueueSql,
-  LANE_QUEUES,
-  nextWakeAtSql,
-  type PostgresStore,
-} from '../src/index.js';
+import type { PostgresStore } from '../src/index.js';
 import { statements } from '../src/statements.js';
+import { CLAIM_QUEUES, type ClaimQueue, claimQueueSql, LANE_QUEUES, nextWakeAtSql } from '../src/testing.js';
 import { freshSchemaName, postgresAvailable, storeFactory, T0 } from './__test-utils__/postgres.js';
 
 const LEASE = 30_000;
@@ -106,8 +100,8 @@ describe.skipIf(!postgresAvailable)('postgres store: claims and leases', () => {
       first.map((row) => ({
         userId: row.userId,
         expectedVersion: row.version,
-        state: 'late',
-        snapshot: { value: 'late', context: {} },
+        state: 'failed',
+        snapshot: { value: 'failed', context: {} },
         wakeAt: null,
         attempts: 1,
         lastError: null,

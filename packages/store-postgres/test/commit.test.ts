@@ -64,7 +64,7 @@ describe.skipIf(!postgresAvailable)('postgres store: group commit', () => {
     expect(rows).toHaveLength(200);
     const stale = (i: number) => i % 7 === 3;
     const batch = rows.map((row, i) =>
-      transition(row, stale(i) ? { expectedVersion: row.version - 1, state: 'stale' } : {}),
+      transition(row, stale(i) ? { expectedVersion: row.version - 1, state: 'failed' } : {}),
     );
 
     counter.queries = 0;
@@ -99,8 +99,8 @@ describe.skipIf(!postgresAvailable)('postgres store: group commit', () => {
     const [row] = await store.claimDue({ now: T0, limit: 1, owner: 'w', leaseMs: LEASE });
     counter.queries = 0;
     const results = await store.commit([
-      transition(row!, { state: 's1', releaseLease: false }),
-      transition({ ...row!, version: row!.version + 1 }, { state: 's2' }),
+      transition(row!, { state: 'userCreated', releaseLease: false }),
+      transition({ ...row!, version: row!.version + 1 }, { state: 'verificationPending' }),
     ]);
     expect(results.map((r) => r.committed)).toEqual([true, true]);
     // BEGIN, one statement per round, COMMIT.

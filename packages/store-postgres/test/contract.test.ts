@@ -1,5 +1,5 @@
 import { generateKey, parseKeyring } from '@kyc-handoff/core/crypto';
-import { runStoreContract } from '@kyc-handoff/core/testing';
+import { runStoreContract } from '@kyc-handoff/core/testing/contract';
 import { afterAll, describe } from 'vitest';
 import type { PostgresStore } from '../src/index.js';
 import { freshSchemaName, postgresAvailable, storeFactory } from './__test-utils__/postgres.js';

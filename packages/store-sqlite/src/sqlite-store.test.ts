@@ -2,13 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKey, KeyringMismatchError, parseKeyring } from '@kyc-handoff/core/crypto';
-import {
-  CANARY,
-  canaryRecord,
-  runStoreContract,
-  sampleOnboarding,
-  sampleRecord,
-} from '@kyc-handoff/core/testing';
+import { CANARY, canaryRecord, sampleOnboarding, sampleRecord } from '@kyc-handoff/core/testing';
+import { runStoreContract } from '@kyc-handoff/core/testing/contract';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migrations.js';
@@ -228,14 +223,14 @@ describe('sqlite store', () => {
       {
         userId: row!.userId,
         expectedVersion: row!.version,
-        state: 'userPending',
+        state: 'userCreated',
         snapshot: row!.snapshot,
         wakeAt: T0 + 1,
         attempts: 1,
         lastError: 'transient: status 503',
         outcome: null,
         journal: [
-          { userId: row!.userId, at: T0, from: 'policyPending', event: 'POLICY_RECORDED', to: 'userPending' },
+          { userId: row!.userId, at: T0, from: 'policyPending', event: 'POLICY_RECORDED', to: 'userCreated' },
         ],
         releaseLease: true,
         now: T0,
@@ -364,7 +359,7 @@ describe('sqlite store', () => {
       rows.map((row) => ({
         userId: row.userId,
         expectedVersion: row.version,
-        state: row.userId === 'done' ? 'verified' : 'kycPending',
+        state: row.userId === 'done' ? 'verified' : 'userCreated',
         snapshot: row.snapshot,
         wakeAt: row.userId === 'done' ? null : T0 + 5,
         attempts: 0,

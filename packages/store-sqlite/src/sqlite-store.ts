@@ -8,8 +8,10 @@ import type {
   NewOnboarding,
   OnboardingRow,
   OnboardingStore,
+  Outcome,
   StateCounts,
   SubmitOutcome,
+  TopLevelState,
 } from '@kyc-handoff/core';
 import { LANES } from '@kyc-handoff/core';
 import {
@@ -35,11 +37,11 @@ export interface SqliteStoreOptions {
    * file; every Crossmint write is idempotent, so a lost commit costs at most one repeated call.
    * FULL: every commit is fsynced, slower.
    */
-  synchronous?: 'NORMAL' | 'FULL';
+  synchronous?: 'NORMAL' | 'FULL' | undefined;
   /** Delete the record in the same transaction as the commit that makes an onboarding terminal. */
-  erasePersonalDataWhenTerminal?: boolean;
+  erasePersonalDataWhenTerminal?: boolean | undefined;
   /** How long a write waits for another connection's lock before failing (default 5 s). */
-  busyTimeoutMs?: number;
+  busyTimeoutMs?: number | undefined;
 }
 
 export interface SqliteStore extends OnboardingStore {
@@ -53,7 +55,7 @@ export interface SqliteStore extends OnboardingStore {
    * Re-encrypts (and re-digests) every record not under the current key, in transactions of
    * `batchSize`; afterwards the old key can be removed from the keyring. Returns how many it rewrote.
    */
-  reencryptRecords(options?: { batchSize?: number; now?: number }): number;
+  reencryptRecords(options?: { batchSize?: number | undefined; now?: number | undefined }): number;
   /** The underlying connection, for diagnostics and tests; do not write through it. */
   readonly raw: Database.Database;
 }
@@ -90,14 +92,16 @@ function parseSnapshot(text: string): OnboardingRow['snapshot'] {
 function toRow(r: DbRow): OnboardingRow {
   return {
     userId: r.user_id,
-    state: r.state,
+    // The column holds what a commit wrote; a damaged value fails restoreSnapshot's check against
+    // the snapshot, and the engine quarantines that row.
+    state: r.state as TopLevelState,
     snapshot: parseSnapshot(r.snapshot),
     machineVersion: r.machine_version,
     version: r.version,
     wakeAt: r.wake_at,
     attempts: r.attempts,
     lastError: r.last_error,
-    outcome: r.outcome,
+    outcome: r.outcome as Outcome | null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -421,7 +425,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     countsByState: () =>
       run(() => {
         const counts: StateCounts = {};
-        for (const { state, n } of q.counts.all()) counts[state] = n;
+        for (const { state, n } of q.counts.all()) counts[state as TopLevelState] = n;
         return counts;
       }),
 

@@ -16,7 +16,7 @@ for (;;) {
     rows.map((row) => ({
       userId: row.userId,
       expectedVersion: row.version,
-      state: 'done',
+      state: 'verified',
       snapshot: row.snapshot,
       wakeAt: null,
       attempts: 1,

@@ -43,7 +43,7 @@ describe.skipIf(!existsSync(tsx))('sqlite store shared by processes', () => {
       expect(busy.length).toBeGreaterThanOrEqual(2);
 
       const after = openSqliteStore({ path, keyring: parseKeyring(key) });
-      expect(await after.countsByState()).toEqual({ done: 3000 });
+      expect(await after.countsByState()).toEqual({ verified: 3000 });
       expect(await after.nextWakeAt()).toBeNull();
       await after.close();
     } finally {

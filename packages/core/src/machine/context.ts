@@ -34,17 +34,29 @@ export const DEFAULT_POLICY: OnboardingPolicy = {
   verificationDeadlineMs: 7 * 24 * 3_600_000,
 };
 
+/** Policy settings to change; an undefined one keeps its default. */
+export type PolicyOverrides = { [K in keyof OnboardingPolicy]?: OnboardingPolicy[K] | undefined };
+
+/** DEFAULT_POLICY with the settings `overrides` gives (undefined ones ignored). */
+export function policyWith(overrides: PolicyOverrides | undefined): OnboardingPolicy {
+  const policy = { ...DEFAULT_POLICY };
+  for (const [key, value] of Object.entries(overrides ?? {})) {
+    if (value !== undefined) policy[key as keyof OnboardingPolicy] = value;
+  }
+  return policy;
+}
+
 export interface OnboardingInput {
   userId: string;
   /** Products that must be verified; default offramp. */
-  targets?: readonly ProductType[];
+  targets?: readonly ProductType[] | undefined;
   /** Document types the record carries, uploaded once the upsert is done. */
-  documentTypes?: readonly DocumentType[];
+  documentTypes?: readonly DocumentType[] | undefined;
   /** Seeds the backoff jitter, so a replay computes the same waits. */
   seed: number;
   /** When the onboarding was submitted (epoch ms): its first call is due then. */
   now: number;
-  policy?: Partial<OnboardingPolicy>;
+  policy?: PolicyOverrides | undefined;
 }
 
 export type Step = 'recordingPolicy' | 'submittingKyc' | 'uploadingDocuments' | 'triggering' | 'checking';
@@ -108,7 +120,7 @@ export function initialContext(input: OnboardingInput): OnboardingContext {
     userId: input.userId,
     targets: [...(input.targets ?? ['offramp'])],
     seed: input.seed,
-    policy: { ...DEFAULT_POLICY, ...input.policy },
+    policy: policyWith(input.policy),
     pendingDocuments: [...(input.documentTypes ?? [])],
     wakeAt: input.now,
     attempts: 0,

@@ -81,7 +81,3 @@ export function statePath(snapshot: Pick<OnboardingSnapshot, 'value'>): string {
   parts.push(String(value));
   return parts.join('.');
 }
-
-export function isTerminal(state: TopLevelState): boolean {
-  return state === 'verified' || state === 'rejected';
-}

@@ -32,8 +32,3 @@ export const CROSSMINT_ERROR_KINDS = [
   'not-found',
   'unexpected-response',
 ] as const satisfies readonly CrossmintErrorKind[];
-
-/** Errors worth trying again after a wait; the others need a person (or new data). */
-export function isRetryable(error: Pick<CrossmintError, 'kind'>): boolean {
-  return error.kind === 'rate-limited' || error.kind === 'transient' || error.kind === 'unexpected-response';
-}

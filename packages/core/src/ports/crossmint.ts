@@ -17,7 +17,7 @@ export interface UpsertOutcome {
 }
 
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**

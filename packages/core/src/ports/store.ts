@@ -42,11 +42,14 @@ export function isStoredRecordError(error: unknown): error is StoredRecordError 
   return error instanceof Error && error.name === 'StoredRecordError' && 'problem' in error;
 }
 
+/** How an onboarding ended, once it has. */
+export type Outcome = 'verified' | 'rejected';
+
 /** One row per onboarding, as any store returns it. */
 export interface OnboardingRow {
   userId: string;
   /** Top-level machine state (policyPending, …, failed): what status and counts show. */
-  state: string;
+  state: TopLevelState;
   snapshot: PersistedOnboarding;
   machineVersion: number;
   /** Optimistic-concurrency counter; every commit must name the version it read. */
@@ -56,8 +59,8 @@ export interface OnboardingRow {
   attempts: number;
   /** Classified, personal-data-free description of the last error. */
   lastError: string | null;
-  /** verified | rejected once terminal. */
-  outcome: string | null;
+  /** Set once terminal. */
+  outcome: Outcome | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -74,7 +77,7 @@ export interface JournalEntry {
 
 export interface NewOnboarding {
   record: InputRecord;
-  state: string;
+  state: TopLevelState;
   snapshot: PersistedOnboarding;
   machineVersion: number;
   wakeAt: number | null;
@@ -133,12 +136,12 @@ export interface CommitTransition {
   userId: string;
   /** The `version` read when the onboarding was claimed. */
   expectedVersion: number;
-  state: string;
+  state: TopLevelState;
   snapshot: PersistedOnboarding;
   wakeAt: number | null;
   attempts: number;
   lastError: string | null;
-  outcome: string | null;
+  outcome: Outcome | null;
   journal: readonly JournalEntry[];
   /** Whether the worker is done with the onboarding for now (true) or keeps its lease (false). */
   releaseLease: boolean;
@@ -146,7 +149,7 @@ export interface CommitTransition {
    * Delete the record (and its digest) in the same transaction: the engine does so for a record it
    * quarantined as unusable, so that the platform's corrected record can be submitted again.
    */
-  eraseRecord?: boolean;
+  eraseRecord?: boolean | undefined;
   now: number;
 }
 
@@ -157,7 +160,8 @@ export interface CommitResult {
   newVersion?: number;
 }
 
-export type StateCounts = Record<string, number>;
+/** Onboardings by top-level state; a state with none may be absent. */
+export type StateCounts = Partial<Record<TopLevelState, number>>;
 
 /**
  * Durable storage of onboardings. Every adapter passes the shared contract suite. Records are kept
@@ -167,7 +171,7 @@ export interface OnboardingStore {
   /** Create onboardings idempotently by user id (one transaction for the batch). */
   submit(
     items: readonly NewOnboarding[],
-    options: { update?: boolean; now: number },
+    options: { update?: boolean | undefined; now: number },
   ): Promise<SubmitOutcome[]>;
   /**
    * Take leases on up to `limit` onboardings that are due and not leased by a live worker, of one
@@ -192,7 +196,7 @@ export interface OnboardingStore {
   replaceRecord(userId: string, record: InputRecord, now: number): Promise<void>;
   /** Remove the personal data of an onboarding (once it is terminal). */
   erasePersonalData(userId: string): Promise<void>;
-  journal(userId: string, options?: { limit?: number }): Promise<JournalEntry[]>;
+  journal(userId: string, options?: { limit?: number | undefined }): Promise<JournalEntry[]>;
   countsByState(): Promise<StateCounts>;
   /** Earliest moment `claimDue` (of `lane`, or of any lane) could return something, or null. */
   nextWakeAt(lane?: Lane): Promise<number | null>;

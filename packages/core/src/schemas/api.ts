@@ -135,6 +135,8 @@ export const VERIFICATION_STATUSES = [
   'rejected',
 ] as const;
 export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
+/** The status of one product in an eligibility list (the same union as VerificationStatus). */
+export type EligibilityStatus = VerificationStatus;
 
 export const KNOWN_MISSING_DATA = [
   'user-details',
@@ -144,7 +146,11 @@ export const KNOWN_MISSING_DATA = [
 ] as const;
 export const KNOWN_MISSING_DOCUMENTS = ['id', 'selfie', 'proof-of-address', 'proof-of-income'] as const;
 
-export const ProductEligibility = z.looseObject({
+/**
+ * One product's entry. Fields Crossmint may add later are dropped, not kept: a typed entry then
+ * refuses a misspelt field (`e.product` for `e.type`) at compile time.
+ */
+export const ProductEligibility = z.object({
   // Product names and missing-item lists are partly undocumented: open strings.
   type: z.string(),
   status: z.enum(VERIFICATION_STATUSES),

@@ -1,3 +1,5 @@
+// Test doubles and fixtures for embedders' tests; nothing here needs a test runner. The store
+// contract suite, which needs vitest, is @kyc-handoff/core/testing/contract.
 export {
   CANARY,
   canaryRecord,
@@ -6,5 +8,4 @@ export {
   sampleRecord,
   TINY_PNG_DATA_URL,
 } from './fixtures.js';
-export { createMemoryStore } from './memory-store.js';
-export { runStoreContract, type StoreUnderTest } from './store-contract.js';
+export { createMemoryStore, type MemoryStore } from './memory-store.js';

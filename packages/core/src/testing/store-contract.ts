@@ -39,14 +39,14 @@ function transition(row: OnboardingRow, overrides: Partial<CommitTransition> = {
   return {
     userId: row.userId,
     expectedVersion: row.version,
-    state: 'userPending',
-    snapshot: { value: 'userPending', context: { userId: row.userId, attempts: 0 } },
+    state: 'userCreated',
+    snapshot: { value: 'userCreated', context: { userId: row.userId, attempts: 0 } },
     wakeAt: T0 + 1_000,
     attempts: 0,
     lastError: null,
     outcome: null,
     journal: [
-      { userId: row.userId, at: T0 + 10, from: row.state, event: 'POLICY_RECORDED', to: 'userPending' },
+      { userId: row.userId, at: T0 + 10, from: row.state, event: 'POLICY_RECORDED', to: 'userCreated' },
     ],
     releaseLease: true,
     now: T0 + 10,
@@ -112,7 +112,11 @@ export function runStoreContract(
       await subject.cleanup();
     });
 
-    const submitOne = async (record: InputRecord, wakeAt: number | null = T0, state = 'policyPending') => {
+    const submitOne = async (
+      record: InputRecord,
+      wakeAt: number | null = T0,
+      state: TopLevelState = 'policyPending',
+    ) => {
       const [outcome] = await store.submit([sampleOnboarding(record, { wakeAt, state })], { now: T0 });
       return outcome;
     };
@@ -134,13 +138,13 @@ export function runStoreContract(
           context: { targets: ['a', 'b'], nested: { n: 1, f: 0.5 } },
         };
         const outcomes = await store.submit(
-          [sampleOnboarding(record, { state: 'kyc', snapshot, machineVersion: 7, wakeAt: T0 + 5 })],
+          [sampleOnboarding(record, { state: 'userCreated', snapshot, machineVersion: 7, wakeAt: T0 + 5 })],
           { now: T0 },
         );
         expect(outcomes).toEqual([{ userId: 'alice', status: 'created' }]);
         expect(await store.get('alice')).toEqual({
           userId: 'alice',
-          state: 'kyc',
+          state: 'userCreated',
           snapshot,
           machineVersion: 7,
           version: 1,
@@ -163,9 +167,12 @@ export function runStoreContract(
         const record = sampleRecord({ userId: 'alice' });
         await submitOne(record);
         const before = await store.get('alice');
-        const outcomes = await store.submit([sampleOnboarding(record, { state: 'other', wakeAt: null })], {
-          now: T0 + 500,
-        });
+        const outcomes = await store.submit(
+          [sampleOnboarding(record, { state: 'requiresData', wakeAt: null })],
+          {
+            now: T0 + 500,
+          },
+        );
         expect(outcomes).toEqual([{ userId: 'alice', status: 'unchanged' }]);
         expect(await store.get('alice')).toEqual(before);
       });
@@ -595,7 +602,7 @@ export function runStoreContract(
       });
 
       it('a commit for an unknown user is not committed', async () => {
-        const ghost = { userId: 'ghost', version: 1, state: 's' } as OnboardingRow;
+        const ghost = { userId: 'ghost', version: 1, state: 'userCreated' } as OnboardingRow;
         expect(await store.commit([transition(ghost)])).toEqual([{ userId: 'ghost', committed: false }]);
         expect(await store.get('ghost')).toBeUndefined();
       });
@@ -648,7 +655,7 @@ export function runStoreContract(
           'u2:true',
           'u3:false',
         ]);
-        expect((await store.get('u0'))?.state).toBe('userPending');
+        expect((await store.get('u0'))?.state).toBe('userCreated');
         expect((await store.get('u1'))?.state).toBe('policyPending');
         expect(await store.journal('u1')).toEqual([]);
       });
@@ -657,12 +664,12 @@ export function runStoreContract(
         await seed([T0]);
         const [row] = await claimAll('w1');
         const results = await store.commit([
-          transition(row!, { state: 's1', releaseLease: false }),
-          transition({ ...row!, version: row!.version + 1 }, { state: 's2' }),
-          transition(row!, { state: 'stale' }),
+          transition(row!, { state: 'userCreated', releaseLease: false }),
+          transition({ ...row!, version: row!.version + 1 }, { state: 'verificationPending' }),
+          transition(row!, { state: 'failed' }),
         ]);
         expect(results.map((r) => r.committed)).toEqual([true, true, false]);
-        expect((await store.get('u0'))?.state).toBe('s2');
+        expect((await store.get('u0'))?.state).toBe('verificationPending');
       });
 
       it('appends journal entries in order, with their details', async () => {
