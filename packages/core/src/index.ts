@@ -35,13 +35,6 @@ export type {
   OnboardingEvent,
   OnboardingEventType,
 } from './machine/events.js';
-// The onboarding machine (XState v5, pure: effects are data).
-export {
-  MACHINE_VERSION,
-  type OnboardingMachine,
-  type OnboardingOutput,
-  onboardingMachine,
-} from './machine/machine.js';
 export {
   type PendingEffect,
   pendingEffect,
@@ -66,6 +59,7 @@ export {
   toPersisted,
   topLevelState,
 } from './machine/snapshot.js';
+export { MACHINE_VERSION, type OnboardingOutput } from './machine/version.js';
 // Ports: what the engine needs of Crossmint and of a store.
 export type {
   BudgetKind,

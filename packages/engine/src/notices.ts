@@ -3,10 +3,10 @@ import {
   type JournalEntry,
   type OnboardingEvent,
   type OnboardingSnapshot,
-  onboardingMachine,
   type QuarantineReason,
   statePath,
 } from '@kyc-handoff/core';
+import { onboardingMachine } from '@kyc-handoff/core/machine';
 import type { Logger } from './logger.js';
 import type { InspectorLike } from './options.js';
 

@@ -4,6 +4,7 @@ import type { OnboardingInput, OnboardingPolicy } from '../machine/context.js';
 import type { OnboardingEvent } from '../machine/events.js';
 import { onboardingMachine } from '../machine/machine.js';
 import { applyEvent, type OnboardingSnapshot, startOnboarding } from '../machine/snapshot.js';
+import { toMachineSnapshot } from '../machine/xstate-snapshot.js';
 import { CROSSMINT_ERROR_KINDS, type CrossmintError } from '../ports/crossmint-error.js';
 import { EU_EEA, US_DUE_DILIGENCE_STATES } from '../requirements.js';
 import {
@@ -437,7 +438,9 @@ export const runStepsArb = (maxLength = 50): fc.Arbitrary<RunStep[]> =>
 /** The event a step sends from `snapshot` at `now`. */
 export function eventOf(snapshot: OnboardingSnapshot, step: RunStep, now: number): OnboardingEvent {
   const accepted = step.guided
-    ? step.candidates.filter((e) => onboardingMachine.getTransitionData(snapshot, { ...e, now }).length > 0)
+    ? step.candidates.filter(
+        (e) => onboardingMachine.getTransitionData(toMachineSnapshot(snapshot), { ...e, now }).length > 0,
+      )
     : [];
   const from = accepted.length > 0 ? accepted : step.candidates;
   return { ...(from[step.pick % from.length] as OnboardingEvent), now };

@@ -43,7 +43,8 @@ function detailOf(node: AnyStateNode): string | undefined {
 }
 
 /** Mermaid `stateDiagram-v2` text of the onboarding machine. */
-export function toMermaid(machine: typeof onboardingMachine = onboardingMachine): string {
+export function toMermaid(): string {
+  const machine = onboardingMachine;
   const lines = ['stateDiagram-v2'];
   const emit = (node: AnyStateNode, indent: string) => {
     const initial = node.initial?.target[0];
@@ -66,7 +67,8 @@ export function toMermaid(machine: typeof onboardingMachine = onboardingMachine)
 }
 
 /** Graphviz DOT text: compound states are clusters; edges into them point at their initial state. */
-export function toDot(machine: typeof onboardingMachine = onboardingMachine): string {
+export function toDot(): string {
+  const machine = onboardingMachine;
   const lines = [
     'digraph onboarding {',
     '  rankdir=LR; compound=true;',
@@ -104,7 +106,8 @@ export function toDot(machine: typeof onboardingMachine = onboardingMachine): st
 }
 
 /** The machine definition as JSON (states, transitions, guards, actions, meta). */
-export function toDefinitionJson(machine: typeof onboardingMachine = onboardingMachine): string {
+export function toDefinitionJson(): string {
+  const machine = onboardingMachine;
   return `${JSON.stringify(machine.definition, null, 2)}\n`;
 }
 

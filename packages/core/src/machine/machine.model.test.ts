@@ -14,6 +14,7 @@ import {
   statePath,
   toPersisted,
 } from './snapshot.js';
+import { toMachineSnapshot } from './xstate-snapshot.js';
 
 const model = createTestModel(onboardingMachine, {
   input: MODEL_INPUT,
@@ -36,7 +37,7 @@ function allStateNodes(node: AnyStateNode = onboardingMachine.root): string[] {
 }
 
 function takenTransition(snapshot: OnboardingSnapshot, event: OnboardingEvent): string | undefined {
-  const [t] = onboardingMachine.getTransitionData(snapshot, event);
+  const [t] = onboardingMachine.getTransitionData(toMachineSnapshot(snapshot), event);
   if (!t) return undefined;
   const index = t.source.transitions.get(event.type)?.indexOf(t) ?? -1;
   return `${t.source.id}|${event.type}|${index}`;
@@ -49,7 +50,7 @@ function takenTransition(snapshot: OnboardingSnapshot, event: OnboardingEvent): 
  */
 function replay(events: readonly OnboardingEvent[], from: OnboardingSnapshot = startOnboarding(MODEL_INPUT)) {
   let snapshot = from;
-  const visited = new Set<string>(snapshot._nodes.map((n) => n.id));
+  const visited = new Set<string>(toMachineSnapshot(snapshot)._nodes.map((n) => n.id));
   const taken = new Set<string>();
   const states = [snapshot];
   for (const event of events) {
@@ -61,7 +62,7 @@ function replay(events: readonly OnboardingEvent[], from: OnboardingSnapshot = s
     expect(statePath(snapshot), `${statePath(restored)} + ${event.type}`).toBe(expected);
     const effect = pendingEffect(snapshot);
     if (effect.kind !== 'none') expect(effect.dueAt).toBeGreaterThanOrEqual(event.now);
-    for (const node of snapshot._nodes) visited.add(node.id);
+    for (const node of toMachineSnapshot(snapshot)._nodes) visited.add(node.id);
     states.push(snapshot);
   }
   return { snapshot, visited, taken, states };

@@ -24,6 +24,7 @@ import {
   toPersisted,
   topLevelState,
 } from './snapshot.js';
+import { toMachineSnapshot } from './xstate-snapshot.js';
 
 const RUNS = { seed: 42, numRuns: 200 } as const;
 
@@ -35,7 +36,7 @@ function leafPaths(node: AnyStateNode = onboardingMachine.root): string[] {
 const LEAVES = new Set(leafPaths());
 
 const accepts = (snapshot: OnboardingSnapshot, event: OnboardingEvent) =>
-  (onboardingMachine.getTransitionData(snapshot, event) ?? []).length > 0;
+  (onboardingMachine.getTransitionData(toMachineSnapshot(snapshot), event) ?? []).length > 0;
 
 /** An onboarding input and the steps of a run (see `drive`: mostly accepted events, some blind ones). */
 const scenarioArb = fc.record({ input: onboardingInputArb(), steps: runStepsArb() });

@@ -10,13 +10,9 @@ import {
 import type { StateMeta } from './effects.js';
 import type { OnboardingEvent } from './events.js';
 import { guards } from './guards.js';
+import type { OnboardingOutput } from './version.js';
 
-/** Bumped whenever a change would make stored snapshots of an older machine unreadable. */
-export const MACHINE_VERSION = 1;
-
-export interface OnboardingOutput {
-  outcome: 'verified' | 'rejected';
-}
+export { MACHINE_VERSION, type OnboardingOutput } from './version.js';
 
 /** A failed call: wait and try again while the limits allow, otherwise stop for an operator. */
 function onStepFailed(step: Step) {

@@ -4,6 +4,7 @@ import type { ProductType } from '../schemas/api.js';
 import { QUARANTINE_REASONS, type QuarantineReason, type Step } from './context.js';
 import { onboardingMachine } from './machine.js';
 import { type OnboardingSnapshot, startOnboarding, statePath, topLevelState } from './snapshot.js';
+import { fromMachineSnapshot } from './xstate-snapshot.js';
 
 const count = z.number().int().nonnegative();
 const time = z.number().finite();
@@ -63,10 +64,12 @@ export function restoreSnapshot(
   }
   let snapshot: OnboardingSnapshot;
   try {
-    snapshot = onboardingMachine.resolveState({
-      value: value.data as OnboardingSnapshot['value'],
-      context: persisted.context as OnboardingSnapshot['context'],
-    });
+    snapshot = fromMachineSnapshot(
+      onboardingMachine.resolveState({
+        value: value.data as never,
+        context: persisted.context as OnboardingSnapshot['context'],
+      }),
+    );
     statePath(snapshot);
   } catch {
     return { ok: false, problem: 'the stored state does not exist in this machine' };
@@ -95,12 +98,14 @@ export function quarantinedSnapshot(
     previous?.context ??
     startOnboarding({ userId: fresh.userId, targets: fresh.targets, seed: fresh.seed, now: fresh.now })
       .context;
-  return onboardingMachine.resolveState({
-    value: 'failed',
-    context: {
-      ...base,
-      wakeAt: null,
-      failure: { step: failure.step ?? null, reason: failure.reason, message: failure.message },
-    },
-  });
+  return fromMachineSnapshot(
+    onboardingMachine.resolveState({
+      value: 'failed',
+      context: {
+        ...base,
+        wakeAt: null,
+        failure: { step: failure.step ?? null, reason: failure.reason, message: failure.message },
+      },
+    }),
+  );
 }

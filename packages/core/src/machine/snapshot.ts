@@ -1,10 +1,30 @@
-import { type AnyActorScope, createActor, type SnapshotFrom } from 'xstate';
+import { type AnyActorScope, createActor } from 'xstate';
 import type { PersistedOnboarding } from '../ports/store.js';
 import type { OnboardingContext, OnboardingInput } from './context.js';
+import type { StateMeta } from './effects.js';
 import type { OnboardingEvent } from './events.js';
 import { onboardingMachine } from './machine.js';
+import type { OnboardingOutput } from './version.js';
+import { fromMachineSnapshot, type MachineSnapshot, toMachineSnapshot } from './xstate-snapshot.js';
 
-export type OnboardingSnapshot = SnapshotFrom<typeof onboardingMachine>;
+/** A state of the machine: a top-level name, or a top-level name with its active child. */
+export type OnboardingStateValue = string | { readonly [state: string]: OnboardingStateValue };
+
+/**
+ * One onboarding's machine snapshot, as the functions of this package make and take it. Declared
+ * here rather than as XState's own type, whose declarations do not compile for a project with
+ * exactOptionalPropertyTypes and skipLibCheck off (statelyai/xstate#4613): only
+ * `@kyc-handoff/core/machine` exposes XState's types.
+ */
+export interface OnboardingSnapshot {
+  readonly value: OnboardingStateValue;
+  readonly context: OnboardingContext;
+  readonly status: 'active' | 'done' | 'error' | 'stopped';
+  /** Set once the machine is done (verified or rejected). */
+  readonly output?: OnboardingOutput | undefined;
+  /** The meta of the active states, by state id. */
+  getMeta(): Record<string, StateMeta | undefined>;
+}
 
 export const TOP_LEVEL_STATES = [
   'policyPending',
@@ -45,12 +65,12 @@ function inertScope(): AnyActorScope {
 
 /** The first snapshot of a new onboarding: its first call is due at `input.now`. */
 export function startOnboarding(input: OnboardingInput): OnboardingSnapshot {
-  return onboardingMachine.getInitialSnapshot(inertScope(), input);
+  return fromMachineSnapshot(onboardingMachine.getInitialSnapshot(inertScope(), input));
 }
 
 /** Applies one event purely. An event the state does not accept leaves the snapshot unchanged. */
 export function applyEvent(snapshot: OnboardingSnapshot, event: OnboardingEvent): OnboardingSnapshot {
-  return onboardingMachine.transition(snapshot, event, inertScope());
+  return fromMachineSnapshot(onboardingMachine.transition(toMachineSnapshot(snapshot), event, inertScope()));
 }
 
 export function toPersisted(snapshot: OnboardingSnapshot): PersistedOnboarding {
@@ -58,10 +78,12 @@ export function toPersisted(snapshot: OnboardingSnapshot): PersistedOnboarding {
 }
 
 export function fromPersisted(persisted: PersistedOnboarding): OnboardingSnapshot {
-  return onboardingMachine.resolveState({
-    value: persisted.value as OnboardingSnapshot['value'],
-    context: persisted.context as OnboardingContext,
-  });
+  return fromMachineSnapshot(
+    onboardingMachine.resolveState({
+      value: persisted.value as MachineSnapshot['value'],
+      context: persisted.context as OnboardingContext,
+    }),
+  );
 }
 
 export function topLevelState(snapshot: Pick<OnboardingSnapshot, 'value'>): TopLevelState {
