@@ -9,6 +9,8 @@ echo "› lint and format" >&2
 pnpm exec biome ci . >&2
 echo "› build and typecheck" >&2
 pnpm exec turbo run build typecheck --output-logs=errors-only >&2
+echo "› public API reports (docs/api: \`pnpm api:update\` after a deliberate change)" >&2
+node scripts/api-report.mjs >&2
 bash scripts/consumer-test.sh >&2
 
 mkdir -p .test-results
