@@ -215,42 +215,79 @@ export function openClient(flags: GlobalFlags, command: Command): CrossmintClien
 
 const MAX_KEY_FILE_BYTES = 4096;
 
-/** The key from --api-key or --api-key-file; a flag beats the environment. Never printed. */
-function apiKeyFrom(flags: GlobalFlags, command: Command): string {
-  const haveKey = flags.apiKey !== undefined && flags.apiKey.trim() !== '';
-  const haveFile = flags.apiKeyFile !== undefined && flags.apiKeyFile !== '';
-  const keyFromCli = command.getOptionValueSource('apiKey') === 'cli';
-  const fileFromCli = command.getOptionValueSource('apiKeyFile') === 'cli';
+/** How a secret given by value or by file is named in messages. */
+export interface SecretNames {
+  /** `--api-key`, and its environment variable. */
+  flag: string;
+  env: string;
+  /** `--api-key-file`, and its environment variable. */
+  fileFlag: string;
+  fileEnv: string;
+}
+
+/**
+ * A secret from its flag or its file flag (each with an environment variable; a flag beats the
+ * environment); undefined when neither is given. Both at the same level is refused. Never printed.
+ */
+export function secretFrom(
+  value: string | undefined,
+  file: string | undefined,
+  sources: { value: string | undefined; file: string | undefined },
+  names: SecretNames,
+): string | undefined {
+  const haveKey = value !== undefined && value.trim() !== '';
+  const haveFile = file !== undefined && file !== '';
+  const keyFromCli = sources.value === 'cli';
+  const fileFromCli = sources.file === 'cli';
   if (haveKey && haveFile && keyFromCli === fileFromCli) {
     throw new UserError(
       keyFromCli
-        ? 'give either --api-key or --api-key-file, not both'
-        : 'set either CROSSMINT_API_KEY or CROSSMINT_API_KEY_FILE, not both',
+        ? `give either ${names.flag} or ${names.fileFlag}, not both`
+        : `set either ${names.env} or ${names.fileEnv}, not both`,
     );
   }
-  if (haveFile && (!haveKey || fileFromCli)) return readKeyFile(flags.apiKeyFile as string);
-  if (haveKey) return flags.apiKey as string;
+  if (haveFile && (!haveKey || fileFromCli)) return readSecretFile(file, names.fileFlag);
+  if (haveKey) return value;
+  return undefined;
+}
+
+const API_KEY_NAMES: SecretNames = {
+  flag: '--api-key',
+  env: 'CROSSMINT_API_KEY',
+  fileFlag: '--api-key-file',
+  fileEnv: 'CROSSMINT_API_KEY_FILE',
+};
+
+/** The key from --api-key or --api-key-file; a flag beats the environment. Never printed. */
+function apiKeyFrom(flags: GlobalFlags, command: Command): string {
+  const key = secretFrom(
+    flags.apiKey,
+    flags.apiKeyFile,
+    { value: command.getOptionValueSource('apiKey'), file: command.getOptionValueSource('apiKeyFile') },
+    API_KEY_NAMES,
+  );
+  if (key !== undefined) return key;
   throw new UserError(
     'no API key: set CROSSMINT_API_KEY_FILE (or --api-key-file) to a file holding a sk_staging_… or sk_production_… server key, or CROSSMINT_API_KEY (or --api-key) to the key itself',
   );
 }
 
-function readKeyFile(path: string): string {
+function readSecretFile(path: string, flag: string): string {
   let text: string;
   try {
     const stats = statSync(path);
-    if (!stats.isFile()) throw new UserError(`--api-key-file ${path} is not a regular file`);
+    if (!stats.isFile()) throw new UserError(`${flag} ${path} is not a regular file`);
     if (stats.size > MAX_KEY_FILE_BYTES) {
-      throw new UserError(`--api-key-file ${path} is ${stats.size} bytes: it should hold only the key`);
+      throw new UserError(`${flag} ${path} is ${stats.size} bytes: it should hold only the key`);
     }
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new UserError(`cannot read --api-key-file ${path} (${code}): check the path and its permissions`);
+    throw new UserError(`cannot read ${flag} ${path} (${code}): check the path and its permissions`);
   }
   // Editors and `echo` end the file with a newline; anything else odd is the client's to refuse.
   const key = text.replace(/\r?\n$/, '');
-  if (key.trim() === '') throw new UserError(`--api-key-file ${path} is empty`);
+  if (key.trim() === '') throw new UserError(`${flag} ${path} is empty`);
   return key;
 }
