@@ -136,3 +136,22 @@ export function formatCounts(counts: StateCounts): string {
   const of = counts as Record<string, number | undefined>;
   return `${table([...states.map((s): [string, number] => [s, of[s] ?? 0]), ['total', t.total]])}\n`;
 }
+
+export interface Breakdown {
+  errorKinds: Record<string, number>;
+  requestedItems: Record<string, number>;
+}
+
+/** Why users wait, for plain `status`: nothing when nobody has an error or waits for data. */
+export function formatBreakdown(breakdown: Breakdown): string {
+  const section = (title: string, counts: Record<string, number>) => {
+    const rows = Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+    return rows.length === 0 ? '' : `${title}\n${table(rows)}\n`;
+  };
+  return [
+    section('By last error (kind):', breakdown.errorKinds),
+    section('Waiting for data, by what Crossmint asked for:', breakdown.requestedItems),
+  ].join('');
+}

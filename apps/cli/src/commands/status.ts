@@ -1,21 +1,14 @@
-import type { CrossmintPort } from '@kyc-handoff/core';
-import { createHandoff, type OnboardingStatus } from '@kyc-handoff/engine';
+import type { OnboardingStatus } from '@kyc-handoff/engine';
 import { Command } from 'commander';
-import { describeStore, type GlobalFlags, openStore, parseStoreSpec, withGlobalOptions } from '../config.js';
+import { type GlobalFlags, withGlobalOptions } from '../config.js';
 import { action, UserError } from '../errors.js';
-import { formatCounts } from '../summary.js';
+import { openStoreOnly } from '../store-only.js';
+import { formatBreakdown, formatCounts } from '../summary.js';
 
 interface StatusFlags extends GlobalFlags {
   json?: boolean;
   journal: number;
 }
-
-/** status reads only the store: any Crossmint call would be a bug, so it throws. */
-const NO_CROSSMINT = new Proxy({} as CrossmintPort, {
-  get() {
-    throw new Error('status does not call Crossmint');
-  },
-});
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -86,29 +79,30 @@ Example:
   $ kyc-handoff status --store sqlite:./kyc-handoff-demo.db
   $ kyc-handoff status demo-00002 --json
 
-Needs no Crossmint key: it only reads the store. Exit status 1 when the user is unknown.`,
+Without a user it also shows why users wait: onboardings by the kind of their last error and, of
+those waiting for data, by what Crossmint asked for (--json: errorKinds and requestedItems next to
+the counts). Needs no Crossmint key: it only reads the store. Exit status 1 when the user is unknown.`,
     )
     .action(
       action(async (userId: string | undefined, flags: StatusFlags) => {
-        const store = await openStore(flags);
+        const { store, handoff, label, close } = await openStoreOnly(flags);
         try {
-          const label = describeStore(parseStoreSpec(flags.store));
           if (userId === undefined) {
-            const counts = await store.countsByState();
-            if (flags.json) process.stdout.write(`${JSON.stringify(counts)}\n`);
-            else process.stdout.write(`Onboardings in ${label}\n${formatCounts(counts)}`);
+            const [counts, breakdown] = await Promise.all([store.countsByState(), handoff.breakdown()]);
+            if (flags.json) process.stdout.write(`${JSON.stringify({ ...counts, ...breakdown })}\n`);
+            else {
+              process.stdout.write(`Onboardings in ${label}\n${formatCounts(counts)}`);
+              process.stdout.write(formatBreakdown(breakdown));
+            }
             return 0;
           }
-          const row = await store.get(userId);
-          if (row === undefined) throw new UserError(`no onboarding for user ${userId} in ${label}`);
           // The engine builds the status view; it never calls Crossmint for it.
-          const handoff = createHandoff({ store, crossmint: NO_CROSSMINT });
           const status = await handoff.status(userId, { journalLimit: flags.journal });
           if (status === undefined) throw new UserError(`no onboarding for user ${userId} in ${label}`);
           process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
           return 0;
         } finally {
-          await store.close();
+          await close();
         }
       }),
     );
