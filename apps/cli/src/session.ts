@@ -13,6 +13,7 @@ import {
   createHandoff,
   DEFAULT_MAX_HELD_DOCUMENT_BYTES,
   DEFAULTS,
+  type Delivery,
   type DocumentReader,
   type FatalKind,
   type Handoff,
@@ -23,9 +24,16 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type GlobalFlags, openClient, openStore } from './config.js';
 import { UserError } from './errors.js';
 import { type AttachedInspector, attachInspector } from './inspect.js';
+import {
+  drainWebhooks,
+  type WebhookFlags,
+  type WebhookTarget,
+  webhookTarget,
+  withWebhookOptions,
+} from './webhooks.js';
 
 /** Options of the commands that run machines (demo, import, onboard, resume, worker, supply, retry). */
-export interface RunFlags {
+export interface RunFlags extends WebhookFlags {
   concurrency: number;
   writesPerMin: number;
   readsPerMin: number;
@@ -87,7 +95,7 @@ export function pollPolicy(flags: { pollMs?: number }): { policy?: { pollInitial
 }
 
 export function withRunOptions(command: Command): Command {
-  return command
+  command
     .option(
       '--concurrency <n>',
       'onboardings driven at once (each with one call in flight at most)',
@@ -135,6 +143,7 @@ export function withRunOptions(command: Command): Command {
         'stream the machines to the Stately inspector: hosted (no value) or --inspect=local (ws://localhost:8080)',
       ),
     );
+  return withWebhookOptions(command);
 }
 
 /**
@@ -162,10 +171,12 @@ const FATAL_MESSAGES: Record<FatalKind, string> = {
 
 export interface Session {
   handoff: Handoff;
+  store: OnboardingStore;
   /**
    * Runs until `until`, with graceful SIGINT/SIGTERM (stop with 10 s of grace; a second signal exits
    * at once with 130). Resolves with `interrupted` when a signal ended it; throws the fatal problem
-   * (project not enabled, key refused) when one stopped it.
+   * (project not enabled, key refused) when one stopped it. With webhooks, a run that ends by
+   * itself then drains the outbox for up to --webhook-drain-ms.
    */
   run(until: 'idle' | 'triggered' | 'stopped'): Promise<{ interrupted: boolean }>;
   close(): Promise<void>;
@@ -180,6 +191,8 @@ export interface SessionOptions {
   idleSweepMs?: number;
   /** Where documents are read from unless --documents-dir says otherwise (default: the working directory). */
   documentsDir?: string;
+  /** Deliver the outbox to this webhook while the session runs (checked by webhookTarget). */
+  webhook?: WebhookTarget | undefined;
 }
 
 /** The reader of document files: inside the documents folder only, within the memory budget. */
@@ -208,9 +221,11 @@ export async function openSession(
   command: Command,
   options: Omit<SessionOptions, 'crossmint' | 'store' | 'flags'> = {},
 ): Promise<Session> {
+  // A webhook that cannot work is refused first, before the key is read or the store opened.
+  const webhook = webhookTarget(flags, command);
   const crossmint = openClient(flags, command);
   const store = await openStore(flags);
-  return startSession({ crossmint, store, flags, ...options });
+  return startSession({ crossmint, store, flags, webhook, ...options });
 }
 
 export async function startSession(options: SessionOptions): Promise<Session> {
@@ -236,6 +251,12 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     ...(options.precheck !== undefined && { precheck: options.precheck }),
     ...(options.idleSweepMs !== undefined && { idleSweepMs: options.idleSweepMs }),
   });
+  // Delivered alongside the run, from the start: `submitted` events go out while records are read.
+  let delivery: Delivery | undefined;
+  if (options.webhook !== undefined) {
+    delivery = handoff.deliver(options.webhook.handler, options.webhook.options);
+    process.stderr.write(`webhooks: delivering outbox events to ${options.webhook.origin}\n`);
+  }
 
   async function run(until: 'idle' | 'triggered' | 'stopped') {
     let signals = 0;
@@ -254,6 +275,9 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     process.on('SIGTERM', onSignal);
     try {
       await handoff.run({ until });
+      if (delivery !== undefined && until !== 'stopped' && signals === 0) {
+        await drainWebhooks(handoff, delivery, flags.webhookDrainMs, () => signals > 0);
+      }
     } catch (error) {
       if (error instanceof HandoffFatalError) throw new UserError(FATAL_MESSAGES[error.kind]);
       throw error;
@@ -266,8 +290,10 @@ export async function startSession(options: SessionOptions): Promise<Session> {
 
   return {
     handoff,
+    store: options.store,
     run,
     async close() {
+      await delivery?.stop({ graceMs: 2_000 });
       attached?.close();
       await options.crossmint.close();
       await options.store.close();

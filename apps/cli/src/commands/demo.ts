@@ -11,6 +11,7 @@ import type { SourceItem } from '../input/source.js';
 import { importAndRun } from '../pipeline.js';
 import { Reporter } from '../report.js';
 import { type RunFlags, startSession, withRunOptions } from '../session.js';
+import { webhookTarget } from '../webhooks.js';
 
 const DEFAULT_DEMO_STORE = 'sqlite:./kyc-handoff-demo.db';
 /** Users with the magic last name Pending stay pending-review this long, then the demo releases them. */
@@ -52,6 +53,7 @@ recreated on each run. The sandbox answers on a free loopback port with rate lim
     .action(
       action(async (flags: DemoFlags, cmd: Command) => {
         // KYC_HANDOFF_STORE may name a real store: the demo only uses a store given here explicitly.
+        const webhook = webhookTarget(flags, cmd);
         const spec = parseStoreSpec(
           cmd.getOptionValueSource('store') === 'cli' ? flags.store : DEFAULT_DEMO_STORE,
         );
@@ -91,6 +93,7 @@ recreated on each run. The sandbox answers on a free loopback port with rate lim
           flags: runFlags,
           policy: { pollInitialMs: 200, pollMaxMs: 1_000, baseDelayMs: 200, maxDelayMs: 2_000 },
           idleSweepMs: 200,
+          webhook,
         });
 
         const users = demoUsers(flags.users);
