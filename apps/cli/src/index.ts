@@ -1,5 +1,6 @@
 export { demoCommand } from './commands/demo.js';
 export { diagramCommand } from './commands/diagram.js';
+export { exportCommand } from './commands/export.js';
 export { importCommand } from './commands/import.js';
 export { onboardCommand } from './commands/onboard.js';
 export { resumeCommand } from './commands/resume.js';
@@ -7,6 +8,7 @@ export { retryCommand } from './commands/retry.js';
 export { sandboxCommand } from './commands/sandbox.js';
 export { statusCommand } from './commands/status.js';
 export { supplyCommand } from './commands/supply.js';
+export { webhooksCommand } from './commands/webhooks.js';
 export { workerCommand } from './commands/worker.js';
 export { type DemoUser, demoUsers } from './demo-users.js';
 export { rowToRecord } from './input/csv.js';

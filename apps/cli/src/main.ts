@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { demoCommand } from './commands/demo.js';
 import { diagramCommand } from './commands/diagram.js';
+import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { onboardCommand } from './commands/onboard.js';
 import { resumeCommand } from './commands/resume.js';
@@ -9,6 +10,7 @@ import { retryCommand } from './commands/retry.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
 import { supplyCommand } from './commands/supply.js';
+import { webhooksCommand } from './commands/webhooks.js';
 import { workerCommand } from './commands/worker.js';
 
 // Thin on purpose: each command lives in commands/ and is only registered here.
@@ -22,8 +24,10 @@ for (const command of [
   resumeCommand(),
   workerCommand(),
   statusCommand(),
+  exportCommand(),
   supplyCommand(),
   retryCommand(),
+  webhooksCommand(),
   diagramCommand(),
   sandboxCommand(),
 ]) {
