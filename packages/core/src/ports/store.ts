@@ -1,4 +1,5 @@
 import type { TopLevelState } from '../machine/snapshot.js';
+import type { EligibilityStatus } from '../schemas/api.js';
 import type { InputRecord } from '../schemas/record.js';
 import type { BudgetKind } from './crossmint.js';
 
@@ -81,6 +82,72 @@ export interface NewOnboarding {
   snapshot: PersistedOnboarding;
   machineVersion: number;
   wakeAt: number | null;
+  /** Written to the outbox in the submit's transaction when the onboarding is created (`submitted`). */
+  outbox?: OutboxPayload | undefined;
+}
+
+/**
+ * The transitions a platform acts on. Each is written to the outbox in the same transaction as the
+ * transition that produced it, so an event exists exactly when its transition was committed.
+ */
+export const OUTBOX_EVENT_TYPES = ['submitted', 'verified', 'rejected', 'requiresData', 'failed'] as const;
+export type OutboxEventType = (typeof OUTBOX_EVENT_TYPES)[number];
+
+/** What an outbox event says; ids, states and reasons only, never personal data. */
+export interface OutboxPayload {
+  type: OutboxEventType;
+  userId: string;
+  state: TopLevelState;
+  outcome: Outcome | null;
+  /** The target products' statuses, as Crossmint last answered them. */
+  eligibility: { type: string; status: EligibilityStatus }[] | null;
+  /** What Crossmint asked for (requiresData). */
+  requested: { missingData: string[]; missingDocuments: string[] } | null;
+  /** Why it failed (failed): a reason such as `invalid-data`, and its redacted message. */
+  failure: { reason: string; message: string } | null;
+  /** When the transition happened (epoch ms). */
+  at: number;
+}
+
+/** An outbox event as stored: its payload, its id and its place in the user's sequence. */
+export interface OutboxEvent extends OutboxPayload {
+  /** Unique and stable across redeliveries (the webhook-id): `evt_<n>`. */
+  id: string;
+  /** 1, 2, … per user, in commit order: deliveries of one user go in this order. */
+  seq: number;
+  createdAt: number;
+}
+
+export type OutboxStatus = 'pending' | 'delivered' | 'failed';
+
+/** An event claimed for delivery, with how often it was tried before. */
+export interface ClaimedOutboxEvent extends OutboxEvent {
+  attempts: number;
+}
+
+export type OutboxSettlement =
+  | { id: string; delivered: true; now: number }
+  /** Not delivered: try again at `retryAt`, or give up (`retryAt` null: the event is `failed`). */
+  | { id: string; delivered: false; retryAt: number | null; error: string; now: number };
+
+export interface OutboxStats {
+  pending: number;
+  failed: number;
+  delivered: number;
+  /** createdAt of the oldest event not delivered yet (pending), or null. */
+  oldestPendingAt: number | null;
+}
+
+/** What `list` filters by; every filter is optional. */
+export interface ListOptions {
+  states?: readonly TopLevelState[] | undefined;
+  outcome?: Outcome | undefined;
+  /** Only onboardings updated at or after this time (epoch ms). */
+  changedSince?: number | undefined;
+  /** Keyset pagination: only user ids after this one (the last of the previous page). */
+  after?: string | undefined;
+  /** Rows per page (the store may cap it). */
+  limit: number;
 }
 
 export type SubmitStatus =
@@ -145,6 +212,8 @@ export interface CommitTransition {
   journal: readonly JournalEntry[];
   /** Whether the worker is done with the onboarding for now (true) or keeps its lease (false). */
   releaseLease: boolean;
+  /** Outbox events to write in the same transaction, each given the user's next sequence number. */
+  outbox?: readonly OutboxPayload[] | undefined;
   /**
    * Delete the record (and its digest) in the same transaction: the engine does so for a record it
    * quarantined as unusable, so that the platform's corrected record can be submitted again.
@@ -200,6 +269,30 @@ export interface OnboardingStore {
   countsByState(): Promise<StateCounts>;
   /** Earliest moment `claimDue` (of `lane`, or of any lane) could return something, or null. */
   nextWakeAt(lane?: Lane): Promise<number | null>;
+  /**
+   * One page of onboardings in user id order, filtered, for export: rows only, never records.
+   * Keyset pagination (`after`), so a million rows are read in constant memory and a page costs
+   * the same wherever it starts; an index serves each filter.
+   */
+  list(options: ListOptions): Promise<OnboardingRow[]>;
+  /** Onboardings by the kind of their last error (`transient`, `invalid-data`, …; none without one). */
+  countsByErrorKind(): Promise<Record<string, number>>;
+  /** Onboardings waiting for data, by what Crossmint asked for (`data:kyc-data`, `document:id`, …). */
+  countsByRequestedItem(): Promise<Record<string, number>>;
+  /**
+   * Leases up to `limit` outbox events for delivery: pending, due, not leased by a live deliverer,
+   * and for each user only its lowest pending sequence number, so one user's events are delivered
+   * in order and no event is delivered by two deliverers at once. Oldest first. `lane` is ignored.
+   */
+  claimOutbox(options: ClaimOptions): Promise<ClaimedOutboxEvent[]>;
+  /** Records what became of claimed deliveries: delivered, retry later, or failed for good. */
+  settleOutbox(settlements: readonly OutboxSettlement[]): Promise<void>;
+  /** Delivery counts and the oldest pending event. */
+  outboxStats(): Promise<OutboxStats>;
+  /** Sends every event created at or after `since` again (back to pending, due now); returns how many. */
+  replayOutbox(options: { since: number; now: number }): Promise<number>;
+  /** Earliest moment `claimOutbox` could return something, or null. */
+  nextOutboxAt(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -225,4 +318,33 @@ export function hasSharedBudget<S extends OnboardingStore>(store: S): store is S
 
 export function hasWakeNotifications<S extends OnboardingStore>(store: S): store is S & WakeNotifications {
   return typeof (store as Partial<WakeNotifications>).listen === 'function';
+}
+
+/** The most rows one page of `list` returns, whatever limit is asked for. */
+export const LIST_PAGE_MAX = 10_000;
+
+/** The rows of a `list` page at most: a NaN limit is a programmer error, anything above the cap is the cap. */
+export function listPageSize(limit: number): number {
+  if (Number.isNaN(limit)) throw new Error('list: limit must be a number of rows, got NaN');
+  return Math.min(LIST_PAGE_MAX, Math.max(0, Math.trunc(limit)));
+}
+
+/** `evt_<n>` back to n; anything else is a programmer error (ids come from claimOutbox). */
+export function outboxEventNumber(id: string): number {
+  const match = /^evt_([1-9][0-9]*)$/.exec(id);
+  if (match === null)
+    throw new Error(`not an outbox event id: ${JSON.stringify(id)} (they look like evt_12)`);
+  return Number(match[1]);
+}
+
+/**
+ * An event goes into the sequence of the onboarding that produced it; one naming another user would
+ * put that user's deliveries out of order, so a store refuses it as the programmer error it is.
+ */
+export function checkOutboxUser(userId: string, payload: OutboxPayload): void {
+  if (payload.userId !== userId) {
+    throw new Error(
+      `an outbox event of user ${payload.userId} was given with the onboarding of user ${userId}`,
+    );
+  }
 }

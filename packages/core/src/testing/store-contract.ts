@@ -3,12 +3,16 @@ import { isKeyringMismatchError } from '../crypto/key-check.js';
 import { generateKey } from '../crypto/keyring.js';
 import type { TopLevelState } from '../machine/snapshot.js';
 import {
+  type ClaimedOutboxEvent,
   type CommitTransition,
   isStoredRecordError,
   type JournalEntry,
   type Lane,
   type OnboardingRow,
   type OnboardingStore,
+  type OutboxEventType,
+  type OutboxPayload,
+  type Outcome,
 } from '../ports/store.js';
 import type { InputRecord } from '../schemas/record.js';
 import { CANARY, canaryRecord, sampleOnboarding, sampleRecord } from './fixtures.js';
@@ -65,6 +69,39 @@ function reverseKeys<T>(value: T): T {
   ) as T;
 }
 
+/** The state each event type reports, as the engine writes them. */
+const EVENT_STATE = {
+  submitted: 'policyPending',
+  verified: 'verified',
+  rejected: 'rejected',
+  requiresData: 'requiresData',
+  failed: 'failed',
+} as const satisfies Record<OutboxEventType, TopLevelState>;
+
+/** An outbox payload as the engine builds it: ids, states and reasons only. */
+function outboxEvent(
+  userId: string,
+  type: OutboxEventType,
+  at = T0,
+  overrides: Partial<OutboxPayload> = {},
+): OutboxPayload {
+  return {
+    type,
+    userId,
+    state: EVENT_STATE[type],
+    outcome: type === 'verified' || type === 'rejected' ? type : null,
+    eligibility: type === 'verified' ? [{ type: 'offramp', status: 'verified' }] : null,
+    requested: type === 'requiresData' ? { missingData: ['kyc-data'], missingDocuments: ['id'] } : null,
+    failure: type === 'failed' ? { reason: 'invalid-data', message: 'kycData.email is invalid' } : null,
+    at,
+    ...overrides,
+  };
+}
+
+/** `user#seq:type` of each event, the way a reader checks which events came in which order. */
+const described = (events: readonly ClaimedOutboxEvent[]) =>
+  events.map((e) => `${e.userId}#${e.seq}:${e.type}`);
+
 function entry(userId: string, at: number, event: string, detail?: string): JournalEntry {
   return detail === undefined
     ? { userId, at, from: 'a', event, to: 'b' }
@@ -91,7 +128,18 @@ function entry(userId: string, at: number, event: string, detail?: string): Jour
  * - `submit` with `update: true` and `replaceRecord` replace the record only: the row (version,
  *   updatedAt, state, wakeAt) is untouched, re-driving the onboarding is the engine's decision;
  * - after `erasePersonalData`, the store no longer knows the record, so submitting it again is a
- *   `conflict` (or `updated` with `update: true`, which stores it again).
+ *   `conflict` (or `updated` with `update: true`, which stores it again);
+ * - an outbox event is due from its createdAt (the submit's or the transition's `now`) and leased
+ *   like an onboarding (live while `now <= expiry`, blocking its owner too); a claim never counts
+ *   as an attempt, a failed delivery does;
+ * - `nextOutboxAt()` counts only the first pending event of each user (the others cannot be claimed
+ *   before it is settled, however early they are due): its next attempt, or one ms after its lease
+ *   expires if that is later;
+ * - a delivery, once reported, is final: a failure reported afterwards (by a deliverer whose lease
+ *   had expired) changes nothing; only `replayOutbox` sends the event again;
+ * - an outbox payload must name the user of its onboarding: one naming another is refused and
+ *   nothing of that call is written;
+ * - `list` with `states: []` matches no row (any of no state), like SQL's `IN ()`.
  */
 export function runStoreContract(
   name: string,
@@ -936,6 +984,742 @@ export function runStoreContract(
       });
     }
 
+    describe('outbox: writing events', () => {
+      const claimEvents = (owner: string, now = T0 + 100_000, limit = 100) =>
+        store.claimOutbox({ now, limit, owner, leaseMs: LEASE });
+      /** Claims and delivers one event at a time, as one ordered deliverer would, until none is left. */
+      const deliverAll = async (now = T0 + 100_000) => {
+        const seen: ClaimedOutboxEvent[] = [];
+        for (;;) {
+          const events = await claimEvents('d', now, 1);
+          if (events.length === 0) return described(seen);
+          seen.push(...events);
+          await store.settleOutbox(events.map((e) => ({ id: e.id, delivered: true, now })));
+        }
+      };
+      const advance = async (userId: string, overrides: Partial<CommitTransition>) => {
+        const row = await store.get(userId);
+        const [result] = await store.commit([transition(row!, overrides)]);
+        return result;
+      };
+
+      it('submit writes the event of an onboarding it creates, as event 1 of that user, due at once', async () => {
+        const payload = outboxEvent('alice', 'submitted', T0 - 5);
+        await store.submit([sampleOnboarding(sampleRecord({ userId: 'alice' }), { outbox: payload })], {
+          now: T0,
+        });
+        const claimed = await claimEvents('d1', T0);
+        expect(claimed).toEqual([
+          { ...payload, id: expect.stringMatching(/^evt_[1-9][0-9]*$/), seq: 1, createdAt: T0, attempts: 0 },
+        ]);
+      });
+
+      it('submit writes no event for an onboarding it does not create: unchanged, conflict, updated or repeated', async () => {
+        const alice = sampleRecord({ userId: 'alice' });
+        const changed = sampleRecord({
+          userId: 'alice',
+          privacyPolicyAcceptedAt: '2026-02-02T00:00:00.000Z',
+        });
+        const withEvent = (record: InputRecord) =>
+          sampleOnboarding(record, { outbox: outboxEvent(record.userId, 'submitted') });
+        await store.submit([withEvent(alice)], { now: T0 });
+        await store.submit([withEvent(alice)], { now: T0 + 1 });
+        await store.submit([withEvent(changed)], { now: T0 + 2 });
+        await store.submit([withEvent(changed)], { now: T0 + 3, update: true });
+        const bob = sampleRecord({ userId: 'bob' });
+        await store.submit([withEvent(bob), withEvent(bob)], { now: T0 + 4 });
+        expect(await deliverAll()).toEqual(['alice#1:submitted', 'bob#1:submitted']);
+        expect(await store.outboxStats()).toEqual({
+          pending: 0,
+          failed: 0,
+          delivered: 2,
+          oldestPendingAt: null,
+        });
+      });
+
+      it("a committed transition writes its events numbered after its user's last, several in the order given", async () => {
+        await store.submit(
+          [
+            sampleOnboarding(sampleRecord({ userId: 'alice' }), {
+              outbox: outboxEvent('alice', 'submitted'),
+            }),
+          ],
+          { now: T0 },
+        );
+        await advance('alice', { state: 'requiresData', outbox: [outboxEvent('alice', 'requiresData')] });
+        await advance('alice', {
+          state: 'verified',
+          outcome: 'verified',
+          outbox: [outboxEvent('alice', 'failed', T0 + 20), outboxEvent('alice', 'verified', T0 + 20)],
+          now: T0 + 20,
+        });
+        // A user submitted without an event starts at 1 with its first transition's.
+        await submitOne(sampleRecord({ userId: 'bob' }));
+        await advance('bob', { outbox: [outboxEvent('bob', 'rejected')] });
+        expect(await deliverAll()).toEqual([
+          'alice#1:submitted',
+          'alice#2:requiresData',
+          'alice#3:failed',
+          'alice#4:verified',
+          'bob#1:rejected',
+        ]);
+      });
+
+      it("an event's createdAt is its transition's now, and the payload comes back as written", async () => {
+        await submitOne(sampleRecord({ userId: 'alice' }));
+        const payload = outboxEvent('alice', 'verified', T0 + 30, {
+          eligibility: [
+            { type: 'offramp', status: 'verified' },
+            { type: 'onramp', status: 'rejected' },
+          ],
+        });
+        await advance('alice', { outbox: [payload], now: T0 + 31 });
+        const [claimed] = await claimEvents('d1', T0 + 31);
+        expect(claimed).toEqual({ ...payload, id: claimed!.id, seq: 1, createdAt: T0 + 31, attempts: 0 });
+        expect(await claimEvents('d2', T0 + 30)).toEqual([]);
+      });
+
+      it('a stale commit writes no event, nor a commit for an unknown user: an event exists only if its transition committed', async () => {
+        await seed([T0]);
+        const [stale] = await claimAll('w1');
+        const [fresh] = await claimAll('w2', T0 + 100_000 + LEASE + 1);
+        const ghost = { userId: 'ghost', version: 1, state: 'userCreated' } as OnboardingRow;
+        const results = await store.commit([
+          transition(stale!, { outbox: [outboxEvent('u0', 'failed')] }),
+          transition(ghost, { outbox: [outboxEvent('ghost', 'failed')] }),
+        ]);
+        expect(results.map((r) => r.committed)).toEqual([false, false]);
+        expect(await store.outboxStats()).toEqual({
+          pending: 0,
+          failed: 0,
+          delivered: 0,
+          oldestPendingAt: null,
+        });
+        expect(await store.nextOutboxAt()).toBeNull();
+        const [ok] = await store.commit([transition(fresh!, { outbox: [outboxEvent('u0', 'verified')] })]);
+        expect(ok?.committed).toBe(true);
+        expect(await deliverAll()).toEqual(['u0#1:verified']);
+      });
+
+      it('in one call, only the transitions that commit write events, each user numbering its own', async () => {
+        await store.submit(
+          ['a', 'b', 'c'].map((userId) =>
+            sampleOnboarding(sampleRecord({ userId }), { outbox: outboxEvent(userId, 'submitted') }),
+          ),
+          { now: T0 },
+        );
+        const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((u) => store.get(u)));
+        const results = await store.commit([
+          transition(a!, { releaseLease: false, outbox: [outboxEvent('a', 'requiresData')] }),
+          transition(b!, { outbox: [outboxEvent('b', 'requiresData'), outboxEvent('b', 'verified')] }),
+          transition(c!, { expectedVersion: c!.version + 3, outbox: [outboxEvent('c', 'failed')] }),
+          // a's second transition of the call, against the version its first produced.
+          transition({ ...a!, version: a!.version + 1 }, { outbox: [outboxEvent('a', 'verified')] }),
+          // …and a stale one of a.
+          transition(a!, { outbox: [outboxEvent('a', 'rejected')] }),
+        ]);
+        expect(results.map((r) => r.committed)).toEqual([true, true, false, true, false]);
+        expect(await deliverAll()).toEqual([
+          'a#1:submitted',
+          'b#1:submitted',
+          'c#1:submitted',
+          'a#2:requiresData',
+          'b#2:requiresData',
+          'b#3:verified',
+          'a#3:verified',
+        ]);
+      });
+
+      it('event ids are evt_<n>, unique, and increase in the order the events were written', async () => {
+        await store.submit(
+          ['x', 'y'].map((userId) =>
+            sampleOnboarding(sampleRecord({ userId }), { outbox: outboxEvent(userId, 'submitted') }),
+          ),
+          { now: T0 },
+        );
+        await advance('y', { outbox: [outboxEvent('y', 'requiresData')] });
+        await advance('x', { outbox: [outboxEvent('x', 'verified')] });
+        const events: ClaimedOutboxEvent[] = [];
+        for (let round = 0; round < 3; round++) {
+          const claimed = await claimEvents(`d${round}`);
+          events.push(...claimed);
+          await store.settleOutbox(claimed.map((e) => ({ id: e.id, delivered: true, now: T0 })));
+        }
+        expect(described(events)).toEqual([
+          'x#1:submitted',
+          'y#1:submitted',
+          'y#2:requiresData',
+          'x#2:verified',
+        ]);
+        const numbers = events.map((e) => Number(/^evt_([0-9]+)$/.exec(e.id)?.[1]));
+        expect(numbers.every((n) => Number.isSafeInteger(n) && n > 0)).toBe(true);
+        expect(numbers).toEqual([...numbers].sort((p, q) => p - q));
+        expect(new Set(numbers).size).toBe(4);
+      });
+
+      it('an event naming another user is refused, and nothing of that call is written', async () => {
+        await expect(
+          store.submit(
+            [
+              sampleOnboarding(sampleRecord({ userId: 'alice' }), {
+                outbox: outboxEvent('alice', 'submitted'),
+              }),
+              sampleOnboarding(sampleRecord({ userId: 'bob' }), {
+                outbox: outboxEvent('carol', 'submitted'),
+              }),
+            ],
+            { now: T0 },
+          ),
+        ).rejects.toThrow(/carol/);
+        expect(await store.get('alice')).toBeUndefined();
+        await submitOne(sampleRecord({ userId: 'alice' }));
+        const row = await store.get('alice');
+        await expect(
+          store.commit([
+            transition(row!, {
+              outbox: [outboxEvent('alice', 'verified'), outboxEvent('mallory', 'verified')],
+            }),
+          ]),
+        ).rejects.toThrow(/mallory/);
+        expect(await store.get('alice')).toEqual(row);
+        expect(await store.outboxStats()).toEqual({
+          pending: 0,
+          failed: 0,
+          delivered: 0,
+          oldestPendingAt: null,
+        });
+      });
+    });
+
+    describe('outbox: claiming in order', () => {
+      const claimEvents = (owner: string, now = T0 + 100_000, limit = 100) =>
+        store.claimOutbox({ now, limit, owner, leaseMs: LEASE });
+      /** alice: events 1 (submitted) and 2 (verified); bob: event 1 (submitted), written in between. */
+      const twoUsers = async () => {
+        await store.submit(
+          [
+            sampleOnboarding(sampleRecord({ userId: 'alice' }), {
+              outbox: outboxEvent('alice', 'submitted'),
+            }),
+          ],
+          { now: T0 },
+        );
+        await store.submit(
+          [sampleOnboarding(sampleRecord({ userId: 'bob' }), { outbox: outboxEvent('bob', 'submitted') })],
+          { now: T0 + 1 },
+        );
+        const alice = await store.get('alice');
+        await store.commit([transition(alice!, { outbox: [outboxEvent('alice', 'verified')], now: T0 + 2 })]);
+      };
+
+      it("a user's later event is not claimable while an earlier one is pending, even leased; it is once that one is delivered", async () => {
+        await twoUsers();
+        const first = await claimEvents('d1');
+        expect(described(first)).toEqual(['alice#1:submitted', 'bob#1:submitted']);
+        expect(await claimEvents('d2')).toEqual([]);
+        await store.settleOutbox([{ id: first[0]!.id, delivered: true, now: T0 + 100_000 }]);
+        expect(described(await claimEvents('d2'))).toEqual(['alice#2:verified']);
+      });
+
+      it('a failed earlier event does not hold back the later ones of its user', async () => {
+        await twoUsers();
+        const [alice1] = await claimEvents('d1', T0 + 100_000, 1);
+        await store.settleOutbox([
+          {
+            id: alice1!.id,
+            delivered: false,
+            retryAt: null,
+            error: 'http-410 from receiver',
+            now: T0 + 100_000,
+          },
+        ]);
+        expect(described(await claimEvents('d2'))).toEqual(['bob#1:submitted', 'alice#2:verified']);
+      });
+
+      it('an event to retry is not claimed before its retryAt, and the later events of its user wait for it', async () => {
+        await twoUsers();
+        const [alice1] = await claimEvents('d1', T0 + 10, 1);
+        await store.settleOutbox([
+          {
+            id: alice1!.id,
+            delivered: false,
+            retryAt: T0 + 500,
+            error: 'timeout after 10000 ms',
+            now: T0 + 10,
+          },
+        ]);
+        expect(described(await claimEvents('d2', T0 + 499))).toEqual(['bob#1:submitted']);
+        const retried = await claimEvents('d3', T0 + 500);
+        expect(described(retried)).toEqual(['alice#1:submitted']);
+        expect(retried[0]).toMatchObject({ id: alice1!.id, attempts: 1 });
+      });
+
+      it('claims due events oldest first, at most limit, and one event per user at a time', async () => {
+        await store.submit(
+          ['c', 'a', 'b', 'd'].map((userId) =>
+            sampleOnboarding(sampleRecord({ userId }), { outbox: outboxEvent(userId, 'submitted') }),
+          ),
+          { now: T0 },
+        );
+        const c = await store.get('c');
+        await store.commit([transition(c!, { outbox: [outboxEvent('c', 'verified')], now: T0 + 5 })]);
+        await submitOne(sampleRecord({ userId: 'later' }));
+        const later = await store.get('later');
+        await store.commit([transition(later!, { outbox: [outboxEvent('later', 'failed')], now: T0 + 50 })]);
+        expect(await claimEvents('d0', T0 + 100, 0)).toEqual([]);
+        expect(described(await claimEvents('d1', T0 + 10, 2))).toEqual(['c#1:submitted', 'a#1:submitted']);
+        // later's event is not due before T0 + 50; c's second waits for its first.
+        expect(described(await claimEvents('d2', T0 + 10, 10))).toEqual(['b#1:submitted', 'd#1:submitted']);
+        expect(described(await claimEvents('d3', T0 + 50, 10))).toEqual(['later#1:failed']);
+      });
+
+      it('a live lease blocks every claimer, its owner too; once expired (now > expiry) the event is claimed again', async () => {
+        await store.submit(
+          [
+            sampleOnboarding(sampleRecord({ userId: 'alice' }), {
+              outbox: outboxEvent('alice', 'submitted'),
+            }),
+          ],
+          { now: T0 },
+        );
+        const [held] = await claimEvents('d1', T0);
+        expect(await claimEvents('d1', T0 + 1)).toEqual([]);
+        expect(await claimEvents('d2', T0 + LEASE)).toEqual([]);
+        const [taken] = await claimEvents('d2', T0 + LEASE + 1);
+        // The same event, the same webhook id; a lease that merely ran out is no failed attempt.
+        expect(taken).toEqual(held);
+      });
+
+      it('claimers taking turns never get the same event, and between them get every one', async () => {
+        await store.submit(
+          Array.from({ length: 30 }, (_, i) =>
+            sampleOnboarding(sampleRecord({ userId: `u${i}` }), {
+              outbox: outboxEvent(`u${i}`, 'submitted'),
+            }),
+          ),
+          { now: T0 },
+        );
+        const got: string[] = [];
+        for (let round = 0; round < 12; round++)
+          got.push(...(await claimEvents(`d${round % 3}`, T0 + round, 4)).map((e) => e.id));
+        expect(got).toHaveLength(30);
+        expect(new Set(got).size).toBe(30);
+      });
+
+      it('the lane of a claim is ignored: every due event comes', async () => {
+        await twoUsers();
+        for (const lane of ['read', 'write', 'documents'] as Lane[])
+          expect(
+            described(
+              await store.claimOutbox({ now: T0 + 100, limit: 10, owner: `d-${lane}`, leaseMs: 1, lane }),
+            ),
+          ).toEqual(lane === 'read' ? ['alice#1:submitted', 'bob#1:submitted'] : []);
+      });
+    });
+
+    describe('outbox: settling, stats, replay', () => {
+      const claimEvents = (owner: string, now = T0 + 100_000, limit = 100) =>
+        store.claimOutbox({ now, limit, owner, leaseMs: LEASE });
+      const submitWithEvents = (userIds: readonly string[], now = T0) =>
+        store.submit(
+          userIds.map((userId) =>
+            sampleOnboarding(sampleRecord({ userId }), { outbox: outboxEvent(userId, 'submitted', now) }),
+          ),
+          { now },
+        );
+
+      it('a delivered event is never claimed again and counts as delivered', async () => {
+        await submitWithEvents(['alice']);
+        const [event] = await claimEvents('d1', T0);
+        await store.settleOutbox([{ id: event!.id, delivered: true, now: T0 + 1 }]);
+        expect(await claimEvents('d2', T0 + 10 * LEASE)).toEqual([]);
+        expect(await store.outboxStats()).toEqual({
+          pending: 0,
+          failed: 0,
+          delivered: 1,
+          oldestPendingAt: null,
+        });
+        expect(await store.nextOutboxAt()).toBeNull();
+      });
+
+      it('a failed delivery with a retryAt is tried again then, its lease gone and attempts counted', async () => {
+        await submitWithEvents(['alice']);
+        const [first] = await claimEvents('d1', T0);
+        // retryAt before the lease would have ended: the settle frees the event.
+        await store.settleOutbox([
+          { id: first!.id, delivered: false, retryAt: T0 + 5, error: 'status 503', now: T0 + 1 },
+        ]);
+        expect(await store.nextOutboxAt()).toBe(T0 + 5);
+        expect(await claimEvents('d2', T0 + 4)).toEqual([]);
+        const [second] = await claimEvents('d2', T0 + 5);
+        expect(second).toEqual({ ...first!, attempts: 1 });
+        await store.settleOutbox([
+          { id: second!.id, delivered: false, retryAt: T0 + 9, error: 'status 502', now: T0 + 6 },
+        ]);
+        expect((await claimEvents('d3', T0 + 9))[0]?.attempts).toBe(2);
+        expect(await store.outboxStats()).toEqual({
+          pending: 1,
+          failed: 0,
+          delivered: 0,
+          oldestPendingAt: T0,
+        });
+      });
+
+      it('a failed delivery without a retryAt fails the event for good: never claimed again, counted failed', async () => {
+        await submitWithEvents(['alice', 'bob']);
+        const [alice] = await claimEvents('d1', T0, 1);
+        await store.settleOutbox([
+          { id: alice!.id, delivered: false, retryAt: null, error: 'gave up after 3 days', now: T0 + 1 },
+        ]);
+        const [bob] = await claimEvents('d2', T0 + 10 * LEASE);
+        expect(bob?.userId).toBe('bob');
+        await store.settleOutbox([{ id: bob!.id, delivered: true, now: T0 + 10 * LEASE }]);
+        expect(await claimEvents('d3', T0 + 100 * LEASE)).toEqual([]);
+        expect(await store.outboxStats()).toEqual({
+          pending: 0,
+          failed: 1,
+          delivered: 1,
+          oldestPendingAt: null,
+        });
+      });
+
+      it('a failure reported after a delivery undoes nothing; a second delivery report changes nothing', async () => {
+        await submitWithEvents(['alice']);
+        const [event] = await claimEvents('d1', T0);
+        // d1's lease ran out, d2 delivered, then d1 reports its failure late.
+        await store.settleOutbox([{ id: event!.id, delivered: true, now: T0 + LEASE + 2 }]);
+        await store.settleOutbox([
+          {
+            id: event!.id,
+            delivered: false,
+            retryAt: T0 + LEASE + 3,
+            error: 'status 500',
+            now: T0 + LEASE + 3,
+          },
+          { id: event!.id, delivered: false, retryAt: null, error: 'status 500', now: T0 + LEASE + 3 },
+          { id: event!.id, delivered: true, now: T0 + LEASE + 4 },
+        ]);
+        expect(await store.outboxStats()).toEqual({
+          pending: 0,
+          failed: 0,
+          delivered: 1,
+          oldestPendingAt: null,
+        });
+        expect(await claimEvents('d3')).toEqual([]);
+      });
+
+      it('settling nothing or an event that does not exist is harmless; an id that is no event id is refused', async () => {
+        await submitWithEvents(['alice']);
+        await store.settleOutbox([]);
+        await store.settleOutbox([{ id: 'evt_987654', delivered: true, now: T0 }]);
+        await expect(store.settleOutbox([{ id: 'alice', delivered: true, now: T0 }])).rejects.toThrow(
+          /not an outbox event id/,
+        );
+        expect(await store.outboxStats()).toEqual({
+          pending: 1,
+          failed: 0,
+          delivered: 0,
+          oldestPendingAt: T0,
+        });
+      });
+
+      it('outboxStats counts events by status, with the createdAt of the oldest pending one', async () => {
+        expect(await store.outboxStats()).toEqual({
+          pending: 0,
+          failed: 0,
+          delivered: 0,
+          oldestPendingAt: null,
+        });
+        await submitWithEvents(['a', 'b'], T0);
+        await submitWithEvents(['c', 'd'], T0 + 7);
+        const [a, b] = await claimEvents('d1', T0 + 10, 2);
+        await store.settleOutbox([
+          { id: a!.id, delivered: true, now: T0 + 11 },
+          { id: b!.id, delivered: false, retryAt: null, error: 'status 410', now: T0 + 11 },
+        ]);
+        // A leased event is still pending.
+        await claimEvents('d2', T0 + 12, 1);
+        expect(await store.outboxStats()).toEqual({
+          pending: 2,
+          failed: 1,
+          delivered: 1,
+          oldestPendingAt: T0 + 7,
+        });
+      });
+
+      it('replayOutbox sends every event created since again: pending, due at now, attempts 0, lease gone', async () => {
+        await submitWithEvents(['old'], T0);
+        await submitWithEvents(['a', 'b', 'c'], T0 + 100);
+        const a = await store.get('a');
+        await store.commit([transition(a!, { outbox: [outboxEvent('a', 'verified')], now: T0 + 200 })]);
+        // old and a#1 delivered, b failed after two attempts, c leased, a#2 pending.
+        const first = await claimEvents('d1', T0 + 300, 3);
+        expect(described(first)).toEqual(['old#1:submitted', 'a#1:submitted', 'b#1:submitted']);
+        await store.settleOutbox([
+          { id: first[0]!.id, delivered: true, now: T0 + 301 },
+          { id: first[1]!.id, delivered: true, now: T0 + 301 },
+          { id: first[2]!.id, delivered: false, retryAt: T0 + 302, error: 'status 500', now: T0 + 301 },
+        ]);
+        const [b] = await claimEvents('d1', T0 + 302, 1);
+        await store.settleOutbox([
+          { id: b!.id, delivered: false, retryAt: null, error: 'status 500', now: T0 + 303 },
+        ]);
+        expect(described(await claimEvents('d1', T0 + 304, 1))).toEqual(['c#1:submitted']);
+
+        expect(await store.replayOutbox({ since: T0 + 100, now: T0 + 1_000 })).toBe(4);
+        expect(await store.outboxStats()).toEqual({
+          pending: 4,
+          failed: 0,
+          delivered: 1,
+          oldestPendingAt: T0 + 100,
+        });
+        expect(await store.nextOutboxAt()).toBe(T0 + 1_000);
+        expect(await claimEvents('d2', T0 + 999)).toEqual([]);
+        const again = await claimEvents('d2', T0 + 1_000);
+        // In order again: a's second waits for its first; every one as if never tried.
+        expect(described(again)).toEqual(['a#1:submitted', 'b#1:submitted', 'c#1:submitted']);
+        expect(again.map((e) => e.attempts)).toEqual([0, 0, 0]);
+        expect(await store.replayOutbox({ since: T0 + 10_000, now: T0 + 1_000 })).toBe(0);
+      });
+
+      it('nextOutboxAt is when a claim could next get an event: a free one when due, a leased one after its lease', async () => {
+        expect(await store.nextOutboxAt()).toBeNull();
+        await submitWithEvents(['a'], T0 + 40);
+        await submitWithEvents(['b'], T0 + 20);
+        expect(await store.nextOutboxAt()).toBe(T0 + 20);
+        await claimEvents('d1', T0 + 20, 1);
+        expect(await store.nextOutboxAt()).toBe(T0 + 40);
+        await claimEvents('d1', T0 + 40, 1);
+        expect(await store.nextOutboxAt()).toBe(T0 + 20 + LEASE + 1);
+        expect(await claimEvents('d2', T0 + 20 + LEASE)).toEqual([]);
+        expect(described(await claimEvents('d2', T0 + 20 + LEASE + 1))).toEqual(['b#1:submitted']);
+      });
+
+      it("nextOutboxAt does not count an event waiting behind its user's earlier one, however early it is due", async () => {
+        await submitWithEvents(['alice'], T0);
+        const [first] = await claimEvents('d1', T0);
+        const alice = await store.get('alice');
+        await store.commit([transition(alice!, { outbox: [outboxEvent('alice', 'verified')], now: T0 + 1 })]);
+        await store.settleOutbox([
+          { id: first!.id, delivered: false, retryAt: T0 + 60_000, error: 'status 503', now: T0 + 2 },
+        ]);
+        // alice#2 is due since T0 + 1 but cannot go before alice#1, retried at T0 + 60 s.
+        expect(await store.nextOutboxAt()).toBe(T0 + 60_000);
+        await store.settleOutbox([
+          { id: first!.id, delivered: false, retryAt: null, error: 'status 503', now: T0 + 3 },
+        ]);
+        expect(await store.nextOutboxAt()).toBe(T0 + 1);
+      });
+    });
+
+    describe('list', () => {
+      /** Submits `userId` in `state` at T0, then commits it at `updatedAt` with the given fields. */
+      const place = async (
+        userId: string,
+        state: TopLevelState,
+        fields: { updatedAt?: number; outcome?: Outcome; lastError?: string; context?: unknown } = {},
+      ) => {
+        await store.submit([sampleOnboarding(sampleRecord({ userId }), { state, wakeAt: null })], {
+          now: T0,
+        });
+        if (Object.keys(fields).length === 0) return;
+        const row = await store.get(userId);
+        await store.commit([
+          transition(row!, {
+            state,
+            snapshot: { value: state, context: fields.context ?? { userId } },
+            wakeAt: null,
+            outcome: fields.outcome ?? null,
+            lastError: fields.lastError ?? null,
+            now: fields.updatedAt ?? T0,
+          }),
+        ]);
+      };
+      const page = async (options: Parameters<OnboardingStore['list']>[0]) => ids(await store.list(options));
+      /** Every page of `options` after one another, `limit` at a time. */
+      const allPages = async (
+        options: Omit<Parameters<OnboardingStore['list']>[0], 'limit'>,
+        limit: number,
+      ) => {
+        const seen: string[] = [];
+        let after = options.after;
+        for (;;) {
+          const rows = await store.list({ ...options, after, limit });
+          if (rows.length === 0) return seen;
+          expect(rows.length).toBeLessThanOrEqual(limit);
+          seen.push(...ids(rows));
+          after = rows.at(-1)!.userId;
+        }
+      };
+
+      it('gives the rows as get gives them, in user id order, a page after `after` at a time', async () => {
+        expect(await store.list({ limit: 10 })).toEqual([]);
+        for (const userId of ['m', 'b', 'z', 'a', 'k']) await submitOne(sampleRecord({ userId }));
+        const first = await store.list({ limit: 2 });
+        expect(first).toEqual([await store.get('a'), await store.get('b')]);
+        expect(await page({ after: 'b', limit: 2 })).toEqual(['k', 'm']);
+        expect(await page({ after: 'c', limit: 10 })).toEqual(['k', 'm', 'z']);
+        expect(await page({ after: 'z', limit: 10 })).toEqual([]);
+        expect(await page({ limit: 0 })).toEqual([]);
+        expect(await page({ limit: 1e9 })).toEqual(['a', 'b', 'k', 'm', 'z']);
+      });
+
+      it('pages give every row exactly once while rows are updated and added meanwhile', async () => {
+        const users = Array.from({ length: 25 }, (_, i) => `user-${String(i).padStart(2, '0')}`);
+        await store.submit(
+          users.map((userId) => sampleOnboarding(sampleRecord({ userId }))),
+          { now: T0 },
+        );
+        const seen: string[] = [];
+        let after: string | undefined;
+        for (let round = 0; ; round++) {
+          const rows = await store.list({ after, limit: 4 });
+          if (rows.length === 0) break;
+          seen.push(...ids(rows));
+          after = rows.at(-1)!.userId;
+          if (round >= 10) continue;
+          // Meanwhile: a row already read and a row still to come move on, and new users arrive,
+          // one sorting before the cursor and one after every row.
+          const moved = await Promise.all(
+            [users[round]!, users[24 - round]!].map((u) => store.get(u).then((r) => r!)),
+          );
+          await store.commit(
+            moved.map((row) => transition(row, { state: 'verificationPending', now: T0 + 100 + round })),
+          );
+          await submitOne(sampleRecord({ userId: `aaa-${round}` }));
+          await submitOne(sampleRecord({ userId: `zzz-${round}` }));
+        }
+        // Every original row exactly once, in order; of the new ones, those after the cursor.
+        expect(seen.filter((u) => users.includes(u))).toEqual(users);
+        expect(new Set(seen).size).toBe(seen.length);
+        expect(seen).toEqual([...seen].sort());
+        expect(seen.filter((u) => !users.includes(u))).toEqual(
+          Array.from({ length: 10 }, (_, round) => `zzz-${round}`),
+        );
+      });
+
+      it('states: rows in any of the given states, in user id order across them; no state, no row', async () => {
+        await place('a1', 'verified', { outcome: 'verified' });
+        await place('a2', 'requiresData');
+        await place('a3', 'policyPending');
+        await place('b1', 'requiresData');
+        await place('b2', 'verified', { outcome: 'verified' });
+        await place('b3', 'failed');
+        await place('c1', 'verified', { outcome: 'verified' });
+        expect(await page({ states: ['requiresData'], limit: 10 })).toEqual(['a2', 'b1']);
+        expect(await page({ states: ['verified', 'requiresData'], limit: 10 })).toEqual([
+          'a1',
+          'a2',
+          'b1',
+          'b2',
+          'c1',
+        ]);
+        expect(await allPages({ states: ['verified', 'failed', 'requiresData'] }, 2)).toEqual([
+          'a1',
+          'a2',
+          'b1',
+          'b2',
+          'b3',
+          'c1',
+        ]);
+        expect(await page({ states: ['verified', 'verified'], after: 'a1', limit: 1 })).toEqual(['b2']);
+        expect(await page({ states: ['rejected'], limit: 10 })).toEqual([]);
+        expect(await page({ states: [], limit: 10 })).toEqual([]);
+      });
+
+      it('outcome: only the rows that ended so', async () => {
+        await place('v1', 'verified', { outcome: 'verified' });
+        await place('r1', 'rejected', { outcome: 'rejected' });
+        await place('p1', 'policyPending');
+        await place('v2', 'verified', { outcome: 'verified' });
+        expect(await page({ outcome: 'verified', limit: 10 })).toEqual(['v1', 'v2']);
+        expect(await allPages({ outcome: 'verified' }, 1)).toEqual(['v1', 'v2']);
+        expect(await page({ outcome: 'rejected', limit: 10 })).toEqual(['r1']);
+      });
+
+      it('changedSince: only rows updated at or after it', async () => {
+        await place('early', 'userCreated', { updatedAt: T0 + 10 });
+        await place('exact', 'userCreated', { updatedAt: T0 + 20 });
+        await place('late', 'userCreated', { updatedAt: T0 + 30 });
+        await place('untouched', 'policyPending');
+        expect(await page({ changedSince: T0 + 20, limit: 10 })).toEqual(['exact', 'late']);
+        expect(await allPages({ changedSince: T0 + 1 }, 1)).toEqual(['early', 'exact', 'late']);
+        expect(await page({ changedSince: T0, limit: 10 })).toEqual(['early', 'exact', 'late', 'untouched']);
+        expect(await page({ changedSince: T0 + 31, limit: 10 })).toEqual([]);
+      });
+
+      it('filters combine: every one given must hold', async () => {
+        await place('a', 'verified', { outcome: 'verified', updatedAt: T0 + 50 });
+        await place('b', 'verified', { outcome: 'verified', updatedAt: T0 + 5 });
+        await place('c', 'rejected', { outcome: 'rejected', updatedAt: T0 + 50 });
+        await place('d', 'failed', { updatedAt: T0 + 50 });
+        await place('e', 'verified', { outcome: 'verified', updatedAt: T0 + 60 });
+        expect(await page({ states: ['verified', 'failed'], changedSince: T0 + 50, limit: 10 })).toEqual([
+          'a',
+          'd',
+          'e',
+        ]);
+        expect(await page({ outcome: 'verified', changedSince: T0 + 50, after: 'a', limit: 10 })).toEqual([
+          'e',
+        ]);
+        expect(await page({ states: ['failed', 'rejected'], outcome: 'rejected', limit: 10 })).toEqual(['c']);
+        expect(
+          await allPages({ states: ['verified', 'rejected'], outcome: 'verified', changedSince: T0 + 6 }, 1),
+        ).toEqual(['a', 'e']);
+      });
+    });
+
+    describe('counts for the console', () => {
+      const place = async (
+        userId: string,
+        state: TopLevelState,
+        lastError: string | null,
+        context: unknown = {},
+      ) => {
+        await store.submit([sampleOnboarding(sampleRecord({ userId }), { state })], { now: T0 });
+        const row = await store.get(userId);
+        await store.commit([transition(row!, { state, lastError, snapshot: { value: state, context } })]);
+      };
+
+      it('countsByErrorKind counts rows by the text of their last error up to its first space', async () => {
+        expect(await store.countsByErrorKind()).toEqual({});
+        await place('a', 'userCreated', 'transient in createUser: status 503');
+        await place('b', 'policyPending', 'transient in recordPolicy: timeout after 10000 ms');
+        await place('c', 'failed', 'invalid-data in submitKyc: kycData.email is invalid');
+        await place('d', 'userCreated', 'rate-limited');
+        await place('e', 'verified', null);
+        await submitOne(sampleRecord({ userId: 'f' }));
+        expect(await store.countsByErrorKind()).toEqual({
+          transient: 2,
+          'invalid-data': 1,
+          'rate-limited': 1,
+        });
+      });
+
+      it('countsByRequestedItem counts rows waiting for data by each item asked for', async () => {
+        expect(await store.countsByRequestedItem()).toEqual({});
+        const asked = (missingData: string[], missingDocuments: string[]) => ({
+          userId: 'x',
+          requested: { missingData, missingDocuments },
+        });
+        await place('a', 'requiresData', null, asked(['kyc-data', 'due-diligence'], ['id']));
+        await place('b', 'requiresData', null, asked(['kyc-data'], []));
+        await place('c', 'requiresData', null, asked([], ['id', 'selfie']));
+        // A row repeating an item counts once for it.
+        await place('d', 'requiresData', null, asked(['kyc-data', 'kyc-data'], []));
+        // Only rows waiting for data count, whatever other rows still carry.
+        await place('e', 'verified', null, asked(['kyc-data'], ['id']));
+        await place('f', 'requiresData', null, { requested: null });
+        await place('g', 'requiresData', null, {});
+        expect(await store.countsByRequestedItem()).toEqual({
+          'data:kyc-data': 3,
+          'data:due-diligence': 1,
+          'document:id': 2,
+          'document:selfie': 1,
+        });
+      });
+    });
+
     describe('personal data', () => {
       it('the canary SSN and email never appear in rows, claims, the journal or counts', async () => {
         const record = canaryRecord('canary-1');
@@ -954,6 +1738,48 @@ export function runStoreContract(
         expect(seen).not.toContain(CANARY.email);
         expect(seen).not.toContain('987654320');
         expect((await store.loadRecord('canary-1'))?.kycData?.email).toBe(CANARY.email);
+      });
+
+      it('the canary SSN and email never appear in outbox events, list pages or the counts', async () => {
+        const record = canaryRecord('canary-1');
+        await store.submit([sampleOnboarding(record, { outbox: outboxEvent('canary-1', 'submitted') })], {
+          now: T0,
+        });
+        const [row] = await claimAll('w1');
+        await store.commit([
+          transition(row!, {
+            state: 'requiresData',
+            lastError: 'invalid-data in submitKyc: kycData.email is invalid',
+            snapshot: {
+              value: 'requiresData',
+              context: { userId: 'canary-1', requested: { missingData: ['kyc-data'], missingDocuments: [] } },
+            },
+            outbox: [outboxEvent('canary-1', 'requiresData')],
+          }),
+        ]);
+        const events = await store.claimOutbox({ now: T0 + 100_000, limit: 10, owner: 'd', leaseMs: LEASE });
+        expect(events).toHaveLength(1);
+        await store.settleOutbox([
+          {
+            id: events[0]!.id,
+            delivered: false,
+            retryAt: T0 + 100_001,
+            error: 'status 500',
+            now: T0 + 100_000,
+          },
+        ]);
+        const seen = JSON.stringify([
+          events,
+          await store.claimOutbox({ now: T0 + 100_001, limit: 10, owner: 'd', leaseMs: LEASE }),
+          await store.list({ limit: 10 }),
+          await store.list({ states: ['requiresData'], limit: 10 }),
+          await store.list({ changedSince: T0, limit: 10 }),
+          await store.countsByErrorKind(),
+          await store.countsByRequestedItem(),
+          await store.outboxStats(),
+        ]);
+        for (const secret of [CANARY.ssn, CANARY.email, '987654320']) expect(seen).not.toContain(secret);
+        expect(seen).toContain('canary-1');
       });
     });
   });
