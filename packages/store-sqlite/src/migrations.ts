@@ -97,6 +97,50 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX onboardings_due;
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- The outbox: the events a platform acts on, written in the transaction of the transition that
+      -- produced them. AUTOINCREMENT, so an id (the webhook-id, evt_<id>) is never handed out twice,
+      -- even should old events one day be deleted. seq numbers each user's events 1, 2, … in commit
+      -- order; a user's events are delivered in that order. The payload holds ids, states and
+      -- reasons only; last_error is a redacted, personal-data-free message.
+      CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id          TEXT NOT NULL REFERENCES onboardings (user_id),
+        seq              INTEGER NOT NULL,
+        type             TEXT NOT NULL,
+        payload          TEXT NOT NULL,
+        created_at       INTEGER NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER NOT NULL,
+        lease_owner      TEXT,
+        lease_expires_at INTEGER,
+        last_error       TEXT,
+        delivered_at     INTEGER
+      );
+      -- One event per number per user; also how a claim checks that no earlier event of the user is
+      -- still pending, and how a write finds the user's last number.
+      CREATE UNIQUE INDEX outbox_user_seq ON outbox (user_id, seq);
+      -- Only the events still to deliver, in id order: a claim reads these and never the millions
+      -- delivered before them.
+      CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending';
+      -- outboxStats counts by status from this narrow index rather than from rows holding payloads.
+      CREATE INDEX outbox_status ON outbox (status);
+
+      -- list: a page of one state in user id order (several states: one page of each, merged), and
+      -- counts by state from the same index, which replaces the one on state alone.
+      CREATE INDEX onboardings_state_user ON onboardings (state, user_id);
+      DROP INDEX onboardings_state;
+      -- list by outcome: only terminal onboardings have one.
+      CREATE INDEX onboardings_outcome ON onboardings (outcome, user_id) WHERE outcome IS NOT NULL;
+      -- list of the onboardings changed since a moment, when few are.
+      CREATE INDEX onboardings_updated ON onboardings (updated_at);
+      -- countsByErrorKind reads only the rows with an error, and only this index.
+      CREATE INDEX onboardings_errors ON onboardings (last_error) WHERE last_error IS NOT NULL;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`; returns the versions it applied. */

@@ -189,7 +189,7 @@ describe('sqlite store', () => {
              ('new-a', 'policyPending', '{}', 1, 1, 5, 0, 0)`);
     old.close();
     const s = openStore();
-    expect(s.migrationsApplied()).toEqual([4]);
+    expect(s.migrationsApplied()).toEqual([4, 5]);
     expect(await s.nextWakeAt('write')).toBe(5);
     const claimed = await s.claimDue({ now: 10, limit: 10, owner: 'w', leaseMs: 1000, lane: 'write' });
     expect(claimed.map((r) => r.userId)).toEqual(['started', 'new-b', 'new-a']);

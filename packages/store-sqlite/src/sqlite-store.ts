@@ -13,7 +13,7 @@ import type {
   SubmitOutcome,
   TopLevelState,
 } from '@kyc-handoff/core';
-import { LANES } from '@kyc-handoff/core';
+import { checkOutboxUser, LANES } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
@@ -24,8 +24,17 @@ import {
 } from '@kyc-handoff/core/crypto';
 import Database from 'better-sqlite3';
 import { createPrivateFile } from './files.js';
+import { prepareList } from './list.js';
 import { migrate } from './migrations.js';
-import { CLAIM_QUEUE_SQL, type ClaimQueue, LANE_QUEUES, NEXT_WAKE_AT_SQL } from './statements.js';
+import { prepareOutbox } from './outbox.js';
+import {
+  CLAIM_QUEUE_SQL,
+  type ClaimQueue,
+  COUNTS_SQL,
+  LANE_QUEUES,
+  NEXT_WAKE_AT_SQL,
+  ROW_COLUMNS,
+} from './statements.js';
 
 export interface SqliteStoreOptions {
   /** Database file; created if missing. `:memory:` works for throwaway use. */
@@ -76,9 +85,6 @@ interface DbRow {
   created_at: number;
   updated_at: number;
 }
-
-const ROW_COLUMNS =
-  'user_id, state, snapshot, machine_version, version, wake_at, attempts, last_error, outcome, created_at, updated_at';
 
 /** A snapshot whose bytes do not parse is handed on as unreadable: the engine quarantines that row. */
 function parseSnapshot(text: string): OnboardingRow['snapshot'] {
@@ -199,7 +205,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     counts: db.prepare<[], { state: string; n: number }>(
       'SELECT state, COUNT(*) AS n FROM onboardings GROUP BY state',
     ),
+    errorKinds: db.prepare<[], { kind: string; n: number }>(COUNTS_SQL.errorKinds),
+    requestedItems: db.prepare<[], { item: string; n: number }>(COUNTS_SQL.requestedItems),
   };
+  const outbox = prepareOutbox(db);
+  const list = prepareList<DbRow>(db);
 
   const claimFrom = Object.fromEntries(
     Object.entries(CLAIM_QUEUE_SQL).map(([queue, sql]) => [
@@ -253,6 +263,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   };
 
   const submitTx = db.transaction((items: readonly NewOnboarding[], update: boolean, now: number) => {
+    for (const item of items) if (item.outbox !== undefined) checkOutboxUser(item.record.userId, item.outbox);
     const outcomes: SubmitOutcome[] = [];
     for (const item of items) {
       const userId = item.record.userId;
@@ -269,6 +280,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           now,
         });
         storeRecord(userId, canonical, now);
+        if (item.outbox !== undefined) outbox.write(userId, [item.outbox], now);
         outcomes.push({ userId, status: 'created' });
       } else if (existing.record_digest !== null && cipher.digestMatches(canonical, existing.record_digest)) {
         outcomes.push({ userId, status: 'unchanged' });
@@ -305,6 +317,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   // One transaction, so one fsync, for a whole batch of transitions: the group commit.
   const commitTx = db.transaction((transitions: readonly CommitTransition[]) => {
+    for (const t of transitions) for (const payload of t.outbox ?? []) checkOutboxUser(t.userId, payload);
     const results: CommitResult[] = [];
     for (const t of transitions) {
       const updated = q.commit.run({
@@ -324,6 +337,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         continue;
       }
       appendJournal(t.userId, t.journal);
+      if (t.outbox !== undefined && t.outbox.length > 0) outbox.write(t.userId, t.outbox, t.now);
       if (t.eraseRecord === true || (eraseWhenTerminal && t.outcome !== null)) erase(t.userId);
       results.push({ userId: t.userId, committed: true, newVersion: t.expectedVersion + 1 });
     }
@@ -434,6 +448,20 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         queuesOf(lane);
         return nextWakeAt[lane ?? 'all'].get() ?? null;
       }),
+
+    list: (opts) => run(() => list.page(opts).map(toRow)),
+
+    countsByErrorKind: () =>
+      run(() => Object.fromEntries(q.errorKinds.all().map(({ kind, n }) => [kind, n]))),
+
+    countsByRequestedItem: () =>
+      run(() => Object.fromEntries(q.requestedItems.all().map(({ item, n }) => [item, n]))),
+
+    claimOutbox: (opts) => run(() => outbox.claim.immediate(opts)),
+    settleOutbox: (settlements) => run(() => outbox.settle.immediate(settlements)),
+    outboxStats: () => run(() => outbox.stats()),
+    replayOutbox: (opts) => run(() => outbox.replay.immediate(opts)),
+    nextOutboxAt: () => run(() => outbox.next()),
 
     close: () =>
       run(() => {
