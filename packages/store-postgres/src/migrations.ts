@@ -110,6 +110,47 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX onboardings_due;
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- The outbox: the events a platform acts on, written in the statement of the transition that
+      -- produced them. An identity, so an id (the webhook-id, evt_<id>) is never handed out twice.
+      -- seq numbers each user's events 1, 2, … in commit order; a user's events are delivered in
+      -- that order. The payload holds ids, states and reasons only; last_error is a redacted message.
+      CREATE TABLE outbox (
+        id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        user_id          TEXT COLLATE "C" NOT NULL REFERENCES onboardings (user_id),
+        seq              INTEGER NOT NULL,
+        type             TEXT NOT NULL,
+        payload          JSONB NOT NULL,
+        created_at       BIGINT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  BIGINT NOT NULL,
+        lease_owner      TEXT,
+        lease_expires_at BIGINT,
+        last_error       TEXT,
+        delivered_at     BIGINT
+      );
+      -- One event per number per user; also how a claim checks that no earlier event of the user is
+      -- still pending, and how a write finds the user's last number.
+      CREATE UNIQUE INDEX outbox_user_seq ON outbox (user_id, seq);
+      -- Only the events still to deliver, in id order: a claim reads these and never the millions
+      -- delivered before them.
+      CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending';
+      CREATE INDEX outbox_status ON outbox (status);
+
+      -- list: one walk per state in user id order, merged; also counts by state.
+      CREATE INDEX onboardings_state_user ON onboardings (state, user_id);
+      DROP INDEX onboardings_state;
+      -- list by outcome: only terminal onboardings have one.
+      CREATE INDEX onboardings_outcome ON onboardings (outcome, user_id) WHERE outcome IS NOT NULL;
+      -- list of the onboardings changed since a moment, when few are.
+      CREATE INDEX onboardings_updated ON onboardings (updated_at);
+      -- countsByErrorKind reads only the rows with an error.
+      CREATE INDEX onboardings_errors ON onboardings (last_error) WHERE last_error IS NOT NULL;
+    `,
+  },
 ];
 
 /** Two int4 keys for pg_advisory_xact_lock: one for kyc-handoff migrations, one for the schema. */

@@ -1,18 +1,24 @@
 import type {
+  ClaimedOutboxEvent,
   CommitResult,
   CommitTransition,
   InputRecord,
   JournalEntry,
   Lane,
+  ListOptions,
   NewOnboarding,
   OnboardingRow,
   OnboardingStore,
+  OutboxPayload,
+  OutboxSettlement,
+  OutboxStats,
+  OutboxStatus,
   Outcome,
   StateCounts,
   SubmitOutcome,
   TopLevelState,
 } from '@kyc-handoff/core';
-import { LANES } from '@kyc-handoff/core';
+import { checkOutboxUser, LANES, listPageSize, outboxEventNumber } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
@@ -27,7 +33,7 @@ import { checkSchemaName, wakeChannel } from './identifiers.js';
 import { checkKeyring } from './key-checks.js';
 import { listenForWakeups } from './listener.js';
 import { migrate } from './migrations.js';
-import { statements } from './statements.js';
+import { type ListShape, listSql, statements } from './statements.js';
 
 interface CommonOptions {
   /** PostgreSQL schema holding every table of this store (default `kyc_handoff`); created if missing. */
@@ -134,6 +140,39 @@ function rounds(transitions: readonly CommitTransition[]): { index: number; t: C
   return out;
 }
 
+interface EventRow {
+  id: string;
+  user_id: string;
+  seq: number;
+  payload: OutboxPayload;
+  created_at: string;
+  attempts: number;
+}
+
+function toEvent(r: EventRow): ClaimedOutboxEvent {
+  return {
+    ...r.payload,
+    id: `evt_${r.id}`,
+    seq: r.seq,
+    createdAt: Number(r.created_at),
+    attempts: r.attempts,
+  };
+}
+
+/** Splits settlements so that no round names one event twice: one UPDATE applies one per row. */
+function settlementRounds(settlements: readonly OutboxSettlement[]): OutboxSettlement[][] {
+  const out: OutboxSettlement[][] = [];
+  const seen = new Map<string, number>();
+  for (const s of settlements) {
+    const round = seen.get(s.id) ?? 0;
+    seen.set(s.id, round + 1);
+    const batch = out[round] ?? [];
+    batch.push(s);
+    out[round] = batch;
+  }
+  return out;
+}
+
 const DEADLOCK_RETRIES = 3;
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -227,6 +266,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     now: number,
   ): Promise<SubmitOutcome[]> => {
     if (items.length === 0) return [];
+    for (const item of items) if (item.outbox !== undefined) checkOutboxUser(item.record.userId, item.outbox);
     const canonical = items.map((item) => canonicalJson(item.record));
     // The first occurrence of each user is the one that may create it.
     const first = new Map<string, number>();
@@ -250,6 +290,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             ms(now),
             cipher.currentKeyId,
             channel,
+            firsts.map((i) => items[i]!.outbox?.type ?? null),
+            firsts.map((i) => (items[i]!.outbox === undefined ? null : JSON.stringify(items[i]!.outbox))),
           ])
         ).rows.map((r) => r.user_id),
       );
@@ -309,6 +351,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   ): Promise<Map<string, number>> => {
     const ts = round.map((r) => r.t);
     const journal = ts.flatMap((t) => t.journal.map((j) => ({ userId: t.userId, j })));
+    const events = ts.flatMap((t) => (t.outbox ?? []).map((payload) => ({ userId: t.userId, payload })));
     const { rows } = await run(sql.commit, [
       ts.map((t) => t.userId),
       ts.map((t) => t.expectedVersion),
@@ -328,12 +371,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       journal.map((e) => e.j.detail ?? null),
       channel,
       ts.map((t) => t.eraseRecord === true),
+      events.map((e) => e.userId),
+      events.map((e) => e.payload.type),
+      events.map((e) => JSON.stringify(e.payload)),
     ]);
     return new Map(rows.map((r) => [r.user_id, Number(r.version)]));
   };
 
   const commit = async (transitions: readonly CommitTransition[]): Promise<CommitResult[]> => {
     if (transitions.length === 0) return [];
+    for (const t of transitions) for (const payload of t.outbox ?? []) checkOutboxUser(t.userId, payload);
     const batches = rounds(transitions);
     const results: CommitResult[] = new Array(transitions.length);
     const collect = (round: readonly { index: number; t: CommitTransition }[], done: Map<string, number>) => {
@@ -390,6 +437,50 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       ]);
       return rows.length;
     });
+
+  const listStatements = new Map<string, string>();
+  const list = async (opts: ListOptions): Promise<OnboardingRow[]> => {
+    const limit = listPageSize(opts.limit);
+    const states = opts.states === undefined ? [] : [...new Set<string>(opts.states)];
+    // Any of no state: nothing (as SQL's IN ()).
+    if (limit === 0 || (opts.states !== undefined && states.length === 0)) return [];
+    const shape: ListShape = {
+      states: states.length,
+      after: opts.after !== undefined,
+      outcome: opts.outcome !== undefined,
+      changedSince: opts.changedSince !== undefined,
+    };
+    const key = JSON.stringify(shape);
+    let text = listStatements.get(key);
+    if (text === undefined) {
+      text = listSql(schema, shape);
+      listStatements.set(key, text);
+    }
+    const values: unknown[] = [limit];
+    if (opts.after !== undefined) values.push(opts.after);
+    if (opts.outcome !== undefined) values.push(opts.outcome);
+    if (opts.changedSince !== undefined) values.push(ms(opts.changedSince));
+    values.push(...states);
+    const rows = await withConnectionRetry(() => query<DbRow>(text, values));
+    return rows.map(toRow);
+  };
+
+  const settleOutbox = async (settlements: readonly OutboxSettlement[]): Promise<void> => {
+    // Every id is checked before anything is written.
+    for (const s of settlements) outboxEventNumber(s.id);
+    // Each settlement is idempotent (a delivery is final, a failure counts only while pending).
+    for (const round of settlementRounds(settlements)) {
+      await withConnectionRetry(() =>
+        query(sql.settleOutbox, [
+          round.map((s) => outboxEventNumber(s.id)),
+          round.map((s) => s.delivered),
+          round.map((s) => (s.delivered || s.retryAt === null ? null : ms(s.retryAt))),
+          round.map((s) => (s.delivered ? null : s.error)),
+          round.map((s) => ms(s.now)),
+        ]),
+      );
+    }
+  };
 
   return {
     schema,
@@ -498,6 +589,51 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const statement = laneStatement(lane, sql.nextWakeAtWrite, sql.nextWakeAtRead, sql.nextWakeAtAll);
       const [r] = await withConnectionRetry(() => query<{ next: string | null }>(statement));
       return r === undefined ? null : numOrNull(r.next);
+    },
+
+    list,
+
+    countsByErrorKind: async () => {
+      const rows = await withConnectionRetry(() => query<{ kind: string; n: number }>(sql.errorKinds));
+      return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+    },
+
+    countsByRequestedItem: async () => {
+      const rows = await withConnectionRetry(() => query<{ item: string; n: number }>(sql.requestedItems));
+      return Object.fromEntries(rows.map((r) => [r.item, r.n]));
+    },
+
+    claimOutbox: async ({ now, limit, owner, leaseMs }) => {
+      const n = Math.max(0, Math.trunc(limit));
+      if (n === 0) return [];
+      const rows = await query<EventRow>(sql.claimOutbox, [ms(now), n, owner, ms(leaseMs)]);
+      return rows.sort((a, b) => Number(a.id) - Number(b.id)).map(toEvent);
+    },
+
+    settleOutbox,
+
+    outboxStats: async () => {
+      const stats: OutboxStats = { pending: 0, failed: 0, delivered: 0, oldestPendingAt: null };
+      for (const { status, n } of await withConnectionRetry(() =>
+        query<{ status: OutboxStatus; n: number }>(sql.outboxCounts),
+      )) {
+        stats[status] = n;
+      }
+      if (stats.pending > 0) {
+        const [r] = await withConnectionRetry(() => query<{ at: string | null }>(sql.oldestPending));
+        stats.oldestPendingAt = numOrNull(r?.at ?? null);
+      }
+      return stats;
+    },
+
+    replayOutbox: async ({ since, now }) => {
+      const result = await pool.query(sql.replayOutbox, [ms(since), ms(now)]);
+      return result.rowCount ?? 0;
+    },
+
+    nextOutboxAt: async () => {
+      const [r] = await withConnectionRetry(() => query<{ at: string | null }>(sql.nextOutboxAt));
+      return numOrNull(r?.at ?? null);
     },
 
     takeTokens: async (bucket, want, now, perMinute, burst) => {

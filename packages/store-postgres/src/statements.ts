@@ -145,6 +145,7 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
   const onboardings = `${s}.onboardings`;
   const records = `${s}.records`;
   const journal = `${s}.journal`;
+  const outbox = `${s}.outbox`;
 
   return {
     claimWrite: claimSql(schema, LANE_QUEUES.write),
@@ -158,8 +159,9 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
 
     /**
      * A group commit of at most one transition per user: every row whose version still matches is
-     * updated, the journal entries of exactly those rows are appended in order, the records of rows
-     * that became terminal (when configured) or that ask for it ($18) are erased, and one NOTIFY goes out if any row has a
+     * updated, the journal entries and outbox events ($19-$21) of exactly those rows are appended in
+     * order (each user's events numbered after its last), the records of rows that became terminal
+     * (when configured) or that ask for it ($18) are erased, and one NOTIFY goes out if any row has a
      * wake-up or gave up its lease (an idle worker waiting for that lease to expire can then see the
      * work is finished). The final CROSS JOIN makes the NOTIFY CTE run (a plain SELECT CTE runs only if read).
      */
@@ -195,18 +197,31 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
         WHERE r.user_id = u.user_id
           AND (u.erase OR (${eraseWhenTerminal ? 'TRUE' : 'FALSE'} AND u.outcome IS NOT NULL))
       ),
+      events AS (
+        INSERT INTO ${outbox} (user_id, seq, type, payload, created_at, status, attempts, next_attempt_at)
+        SELECT e.user_id,
+               coalesce((SELECT max(x.seq) FROM ${outbox} x WHERE x.user_id = e.user_id), 0)
+                 + row_number() OVER (PARTITION BY e.user_id ORDER BY e.ord),
+               e.type, e.payload, t.now, 'pending', 0, t.now
+        FROM unnest($19::text[], $20::text[], $21::jsonb[]) WITH ORDINALITY AS e(user_id, type, payload, ord)
+        JOIN updated USING (user_id)
+        JOIN t USING (user_id)
+        ORDER BY e.ord
+      ),
       wake AS (SELECT pg_notify($17, '') FROM updated WHERE wake_at IS NOT NULL OR lease_owner IS NULL LIMIT 1)
       SELECT u.user_id, u.version FROM updated u CROSS JOIN (SELECT count(*) FROM wake) w`,
 
     /**
-     * Inserts the onboardings not there yet with their encrypted records, and says which were
-     * created. In input order, so that `seq` numbers them in submit order. $1..$7 per item, $8 now,
-     * $9 key id, $10 channel.
+     * Inserts the onboardings not there yet with their encrypted records and their first outbox
+     * event (if any), and says which were created. In input order, so that `seq` numbers them in
+     * submit order. $1..$7 and $11..$12 per item, $8 now, $9 key id, $10 channel.
      */
     insertNew: `
       WITH input AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::int[], $5::bigint[], $6::text[], $7::text[])
-          WITH ORDINALITY AS t(user_id, state, snapshot, machine_version, wake_at, digest, ciphertext, ord)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::int[], $5::bigint[], $6::text[], $7::text[],
+                             $11::text[], $12::jsonb[])
+          WITH ORDINALITY AS t(user_id, state, snapshot, machine_version, wake_at, digest, ciphertext,
+                               event_type, event_payload, ord)
       ),
       ins AS (
         INSERT INTO ${onboardings} (user_id, state, snapshot, machine_version, version, wake_at, attempts,
@@ -219,6 +234,13 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
       rec AS (
         INSERT INTO ${records} (user_id, key_id, ciphertext, updated_at)
         SELECT i.user_id, $9, i.ciphertext, $8::bigint FROM input i JOIN ins USING (user_id)
+      ),
+      ev AS (
+        INSERT INTO ${outbox} (user_id, seq, type, payload, created_at, status, attempts, next_attempt_at)
+        SELECT i.user_id, 1, i.event_type, i.event_payload, $8::bigint, 'pending', 0, $8::bigint
+        FROM input i JOIN ins USING (user_id)
+        WHERE i.event_payload IS NOT NULL
+        ORDER BY i.ord
       ),
       wake AS (SELECT pg_notify($10, '') FROM ins WHERE wake_at IS NOT NULL LIMIT 1)
       SELECT ins.user_id FROM ins CROSS JOIN (SELECT count(*) FROM wake) w`,
@@ -263,9 +285,134 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
       SELECT user_id, ciphertext FROM ${records} WHERE key_id <> $1
       ORDER BY user_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
     counts: `SELECT state, count(*)::int AS n FROM ${onboardings} GROUP BY state`,
+    /** The engine writes `${kind} in ${step}: ${message}`: the kind is what precedes the first space. */
+    errorKinds: `
+      SELECT split_part(last_error, ' ', 1) AS kind, count(*)::int AS n FROM ${onboardings}
+      WHERE last_error IS NOT NULL GROUP BY 1`,
+    /** UNION, not UNION ALL: a row counts once per item, should its snapshot repeat one. */
+    requestedItems: `
+      SELECT item, count(*)::int AS n FROM (
+        SELECT o.user_id, 'data:' || j.item AS item
+        FROM ${onboardings} o CROSS JOIN LATERAL jsonb_array_elements_text(${arrayAt('missingData')}) AS j(item)
+        WHERE o.state = 'requiresData'
+        UNION
+        SELECT o.user_id, 'document:' || j.item AS item
+        FROM ${onboardings} o CROSS JOIN LATERAL jsonb_array_elements_text(${arrayAt('missingDocuments')}) AS j(item)
+        WHERE o.state = 'requiresData'
+      ) items
+      WHERE item IS NOT NULL
+      GROUP BY item`,
+    ...outboxStatements(outbox),
     nextWakeAtWrite: nextWakeAtSql(schema, 'write'),
     nextWakeAtRead: nextWakeAtSql(schema, 'read'),
     nextWakeAtAll: nextWakeAtSql(schema, 'all'),
     takeTokens: takeTokensSql(`${s}.budget_buckets`),
   };
+}
+
+/** The array `context.requested.<key>` of a row's snapshot, or an empty one when it has none. */
+function arrayAt(key: string): string {
+  const path = `o.snapshot #> '{context,requested,${key}}'`;
+  return `CASE WHEN jsonb_typeof(${path}) = 'array' THEN ${path} ELSE '[]'::jsonb END`;
+}
+
+/**
+ * No earlier event of the same user is still pending: a user's events go out one at a time, in
+ * order. A leased earlier event is pending too, so its successor waits until it is settled; a failed
+ * one is not, so it holds back nothing. A probe of outbox_user_seq, among the user's few events.
+ */
+function firstPendingOfUser(outbox: string): string {
+  return `NOT EXISTS (
+        SELECT 1 FROM ${outbox} earlier
+        WHERE earlier.user_id = o.user_id AND earlier.seq < o.seq AND earlier.status = 'pending')`;
+}
+
+function outboxStatements(outbox: string) {
+  return {
+    /**
+     * Leases due events not under a live lease (live while now <= expiry, as for onboardings), each
+     * the first pending one of its user; oldest first; rows another claimer has locked this instant
+     * are skipped. $1 now, $2 limit, $3 owner, $4 leaseMs.
+     */
+    claimOutbox: `
+      WITH picked AS (
+        SELECT o.id FROM ${outbox} o
+        WHERE o.status = 'pending' AND o.next_attempt_at <= $1::bigint
+          AND (o.lease_owner IS NULL OR o.lease_expires_at < $1::bigint)
+          AND ${firstPendingOfUser(outbox)}
+        ORDER BY o.id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE ${outbox} o SET lease_owner = $3, lease_expires_at = $1::bigint + $4::bigint
+      FROM picked WHERE o.id = picked.id
+      RETURNING o.id, o.user_id, o.seq, o.payload, o.created_at, o.attempts`,
+    /**
+     * Settlements of distinct events ($1 ids, $2 delivered, $3 retryAt or NULL to give up, $4 error,
+     * $5 now). A delivery is final: a second report changes nothing, the first delivered_at stays.
+     * A failure counts only for a pending event: reported late, after a delivery or a give-up, it
+     * changes nothing.
+     */
+    settleOutbox: `
+      WITH s AS (
+        SELECT * FROM unnest($1::bigint[], $2::bool[], $3::bigint[], $4::text[], $5::bigint[])
+          AS s(id, delivered, retry_at, error, now)
+      )
+      UPDATE ${outbox} o SET
+        status = CASE WHEN s.delivered THEN 'delivered' WHEN s.retry_at IS NULL THEN 'failed' ELSE 'pending' END,
+        delivered_at = CASE WHEN s.delivered THEN s.now ELSE o.delivered_at END,
+        attempts = CASE WHEN s.delivered THEN o.attempts ELSE o.attempts + 1 END,
+        next_attempt_at = CASE WHEN s.delivered OR s.retry_at IS NULL THEN o.next_attempt_at ELSE s.retry_at END,
+        last_error = CASE WHEN s.delivered THEN o.last_error ELSE s.error END,
+        lease_owner = NULL, lease_expires_at = NULL
+      FROM s
+      WHERE o.id = s.id AND CASE WHEN s.delivered THEN o.status <> 'delivered' ELSE o.status = 'pending' END`,
+    outboxCounts: `SELECT status, count(*)::int AS n FROM ${outbox} GROUP BY status`,
+    oldestPending: `SELECT min(created_at) AS at FROM ${outbox} WHERE status = 'pending'`,
+    /** Back to how it was written, due at $2. Replays are rare and operator-driven: no index of its own. */
+    replayOutbox: `
+      UPDATE ${outbox} SET status = 'pending', attempts = 0, next_attempt_at = $2::bigint, lease_owner = NULL,
+                           lease_expires_at = NULL, last_error = NULL, delivered_at = NULL
+      WHERE created_at >= $1::bigint`,
+    /**
+     * Only the first pending event of each user can be claimed, so only those count: a later one due
+     * earlier would wake a deliverer that then finds nothing to claim, again and again.
+     */
+    nextOutboxAt: `
+      SELECT min(CASE WHEN o.lease_owner IS NULL THEN o.next_attempt_at
+                      ELSE greatest(o.next_attempt_at, o.lease_expires_at + 1) END) AS at
+      FROM ${outbox} o
+      WHERE o.status = 'pending' AND ${firstPendingOfUser(outbox)}`,
+  };
+}
+
+/** Which filters a page of `list` has; `states` is how many distinct states it asks for. */
+export interface ListShape {
+  states: number;
+  after: boolean;
+  outcome: boolean;
+  changedSince: boolean;
+}
+
+/**
+ * One page of `list`: $1 limit, then the filters present, in the order after, outcome,
+ * changedSince, states. Several states are one walk of onboardings_state_user per state, each in
+ * user id order, merged (Merge Append) and cut at the limit, so a page reads about a page of rows
+ * and sorts nothing, wherever it starts. Exported so a test can EXPLAIN it.
+ */
+export function listSql(schema: string, shape: ListShape): string {
+  let n = 1;
+  const filters: string[] = [];
+  if (shape.after) filters.push(`user_id > $${++n}`);
+  if (shape.outcome) filters.push(`outcome = $${++n}`);
+  if (shape.changedSince) filters.push(`updated_at >= $${++n}::bigint`);
+  const states = Array.from({ length: shape.states }, () => `$${++n}`);
+  const select = (where: readonly string[]) =>
+    `SELECT ${ROW_COLUMNS} FROM ${quoteIdent(schema)}.onboardings${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`}`;
+  if (states.length <= 1)
+    return `${select([...states.map((st) => `state = ${st}`), ...filters])} ORDER BY user_id LIMIT $1`;
+  const arms = states.map(
+    (state) => `(${select([`state = ${state}`, ...filters])} ORDER BY user_id LIMIT $1)`,
+  );
+  return `${arms.join('\n      UNION ALL ')}\n      ORDER BY user_id LIMIT $1`;
 }

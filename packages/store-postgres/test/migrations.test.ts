@@ -39,6 +39,7 @@ describe.skipIf(!postgresAvailable)('postgres store: opening and migrations', ()
       'journal',
       'key_checks',
       'onboardings',
+      'outbox',
       'records',
       'schema_migrations',
     ]);
@@ -85,7 +86,7 @@ describe.skipIf(!postgresAvailable)('postgres store: opening and migrations', ()
       client.release();
     }
     const store = await factory.open({ schema });
-    expect(store.migrationsApplied()).toEqual([4]);
+    expect(store.migrationsApplied()).toEqual([4, 5]);
     const { rows } = await factory.admin.query(
       `SELECT count(*)::int AS n FROM "${schema}".onboardings WHERE seq IS NULL`,
     );
