@@ -2,6 +2,7 @@ import {
   type CommitTransition,
   type OnboardingSnapshot,
   type OnboardingStore,
+  type OutboxPayload,
   pendingEffect,
   toPersisted,
   topLevelState,
@@ -9,6 +10,7 @@ import {
 import type { Clock } from './clock.js';
 import type { GroupCommitter } from './committer.js';
 import type { Notices, TransitionNotice } from './notices.js';
+import { outboxPayloadOf } from './outbox.js';
 
 /** The longest a task goes on without committing its steps (a crash repeats at most that much). */
 export const CHECKPOINT_MS = 1_000;
@@ -19,7 +21,7 @@ export function commitOf(
   expectedVersion: number,
   after: OnboardingSnapshot,
   journal: readonly TransitionNotice[],
-  options: { releaseLease: boolean; now: number; eraseRecord?: boolean },
+  options: { releaseLease: boolean; now: number; eraseRecord?: boolean; outbox?: readonly OutboxPayload[] },
 ): CommitTransition {
   const effect = pendingEffect(after);
   const ctx = after.context;
@@ -37,6 +39,7 @@ export function commitOf(
     journal,
     releaseLease: options.releaseLease,
     ...(options.eraseRecord === true && { eraseRecord: true }),
+    ...(options.outbox !== undefined && options.outbox.length > 0 && { outbox: options.outbox }),
     now: options.now,
   };
 }
@@ -97,13 +100,15 @@ export class Checkpoint {
     }
     const steps = this.unsaved;
     this.unsaved = [];
+    // What the platform must hear of these steps goes into the outbox in the same transaction.
+    const outbox = steps.flatMap((s) => outboxPayloadOf(s.notice.from, s.after, s.notice.at) ?? []);
     const result = await committer.commit(
       commitOf(
         this.userId,
         this.version,
         this.snapshot,
         steps.map((s) => s.notice),
-        { releaseLease, now: clock.now(), ...options },
+        { releaseLease, now: clock.now(), outbox, ...options },
       ),
     );
     if (!result.committed || result.newVersion === undefined) {

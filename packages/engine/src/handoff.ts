@@ -1,12 +1,14 @@
-import { hasSharedBudget, type NewOnboarding } from '@kyc-handoff/core';
+import { hasSharedBudget, type NewOnboarding, type OutboxStats } from '@kyc-handoff/core';
 import { Budgets } from './budget.js';
 import { GroupCommitter } from './committer.js';
 import { ConnectivityWatch, watchedPort } from './connectivity.js';
+import { type Delivery, type DeliveryHandler, type DeliveryOptions, startDelivery } from './deliverer.js';
 import { checkDocuments } from './documents.js';
 import { type DriveCounters, drive } from './drive.js';
 import { FatalWatch, HandoffFatalError } from './fatal.js';
 import { intake, parseSubmission, type SubmitResult } from './intake.js';
 import { busyOf } from './internals.js';
+import { type ListFilter, listOnboardings, type OnboardingListing } from './listing.js';
 import { type ManualResult, manualActions } from './manual.js';
 import { Notices, type TransitionNotice } from './notices.js';
 import { type HandoffOptions, resolveHandoffOptions } from './options.js';
@@ -39,7 +41,26 @@ export interface Handoff {
   ): Promise<OnboardingStatus | undefined>;
   /** Counts by state, the budgets, the poll interval they allow and the ETA of whichever binds. */
   stats(): Promise<HandoffStats>;
+  /**
+   * In-process only: each committed transition, as it happens. For what the platform must act on
+   * even across restarts and processes, use `deliver` (or webhooks), which read the durable outbox.
+   */
   subscribe(listener: (notice: TransitionNotice) => void): () => void;
+  /** Every onboarding matching `filter`, streamed page by page; rows only, never personal data. */
+  list(filter?: ListFilter): AsyncIterable<OnboardingListing>;
+  /** Why users wait: counts by the kind of their last error and by what Crossmint asked for. */
+  breakdown(): Promise<{ errorKinds: Record<string, number>; requestedItems: Record<string, number> }>;
+  /**
+   * Starts delivering the outbox to `handler` (webhookSender makes one that POSTs Standard
+   * Webhooks): at least once, in order per user, retried for up to three days; `stop()` of this
+   * handoff stops it too. One destination per store: every process that delivers shares the stream.
+   */
+  deliver(handler: DeliveryHandler, options?: DeliveryOptions): Delivery;
+  /** The outbox's delivery counts, and replay of every event since a time (for a receiver that lost them). */
+  outbox: {
+    stats(): Promise<OutboxStats>;
+    replay(since: number): Promise<number>;
+  };
   /** What is happening now: calls in flight, onboardings being driven, budget use. */
   activity(): {
     callsInFlight: number;
@@ -153,9 +174,18 @@ export function createHandoff(options: HandoffOptions): Handoff {
         if (results[a.index]?.status === 'updated') await manual.resumeAfterUpdate(a.item.record);
       }
       scheduler.wake();
+      for (const delivery of deliveries) delivery.wake();
     }
     return results;
   }
+
+  const deliveries = new Set<Delivery>();
+  // A committed arrival the platform must hear of (and a submit) wrote an outbox event: look now.
+  notices.subscribe((notice) => {
+    if (['verified', 'rejected', 'requiresData', 'failed'].includes(notice.to.split('.')[0] ?? '')) {
+      for (const delivery of deliveries) delivery.wake();
+    }
+  });
 
   const handoff: Handoff = {
     submit,
@@ -168,7 +198,42 @@ export function createHandoff(options: HandoffOptions): Handoff {
       const kind = watch.unresolved();
       if (kind !== undefined) throw new HandoffFatalError(kind);
     },
-    stop: (stopOptions) => scheduler.stop(stopOptions),
+    stop: async (stopOptions) => {
+      await Promise.all([scheduler.stop(stopOptions), ...[...deliveries].map((d) => d.stop(stopOptions))]);
+    },
+    list: (filter) => listOnboardings(store, filter),
+    async breakdown() {
+      const [errorKinds, requestedItems] = await Promise.all([
+        store.countsByErrorKind(),
+        store.countsByRequestedItem(),
+      ]);
+      return { errorKinds, requestedItems };
+    },
+    deliver(handler, deliveryOptions) {
+      const delivery = startDelivery(
+        { store, clock, logger, owner: resolved.owner },
+        handler,
+        deliveryOptions,
+      );
+      const own: Delivery = {
+        wake: () => delivery.wake(),
+        drain: (o) => delivery.drain(o),
+        async stop(o) {
+          deliveries.delete(own);
+          await delivery.stop(o);
+        },
+      };
+      deliveries.add(own);
+      return own;
+    },
+    outbox: {
+      stats: () => store.outboxStats(),
+      replay: async (since) => {
+        const replayed = await store.replayOutbox({ since, now: clock.now() });
+        for (const delivery of deliveries) delivery.wake();
+        return replayed;
+      },
+    },
     async status(userId, statusOptions = {}) {
       const row = await store.get(userId);
       if (!row) return undefined;

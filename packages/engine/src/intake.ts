@@ -12,6 +12,7 @@ import {
   toPersisted,
   topLevelState,
 } from '@kyc-handoff/core';
+import { submittedPayload } from './outbox.js';
 import { seedFor } from './seed.js';
 
 export type SubmitResult =
@@ -75,6 +76,7 @@ export function intake(record: InputRecord, settings: IntakeSettings, now: numbe
       snapshot: toPersisted(snapshot),
       machineVersion: MACHINE_VERSION,
       wakeAt: now,
+      outbox: submittedPayload(snapshot, now),
     },
   };
 }

@@ -21,6 +21,7 @@ import { commitOf } from './checkpoint.js';
 import type { Clock } from './clock.js';
 import { checkDocuments, type DocumentReader } from './documents.js';
 import { type Notices, noticeOf, type TransitionNotice } from './notices.js';
+import { outboxPayloadOf } from './outbox.js';
 import { seedFor } from './seed.js';
 
 export type ManualResult = { ok: true; state: string } | { ok: false; reason: string };
@@ -50,7 +51,11 @@ export function manualActions(deps: ManualDeps) {
   ): Promise<ManualResult> {
     const userId = row.userId;
     const [result] = await store.commit([
-      commitOf(userId, row.version, after, [notice], { releaseLease: true, now: clock.now() }),
+      commitOf(userId, row.version, after, [notice], {
+        releaseLease: true,
+        now: clock.now(),
+        outbox: [outboxPayloadOf(notice.from, after, notice.at)].filter((p) => p !== undefined),
+      }),
     ]);
     if (!result?.committed) return { ok: false, reason: `user ${userId} changed meanwhile; try again` };
     if (before === undefined) deps.notices.inspect(userId, after);

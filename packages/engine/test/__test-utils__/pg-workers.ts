@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { OnboardingPolicy } from '@kyc-handoff/core';
+import type { PolicyOverrides } from '@kyc-handoff/core';
 import { generateKey, parseKeyring } from '@kyc-handoff/core/crypto';
 import { type CrossmintClient, createCrossmintClient } from '@kyc-handoff/crossmint-http';
 import { createSandbox, type Sandbox, type SandboxOptions } from '@kyc-handoff/sandbox';
@@ -31,7 +31,7 @@ export interface WorkerSettings {
   idleSweepMs: number;
   poolSize: number;
   budgets: BudgetLimits;
-  policy: Partial<OnboardingPolicy>;
+  policy: PolicyOverrides;
 }
 
 /** The JSON line a worker child prints when its run is over. */
@@ -50,7 +50,7 @@ export interface WorkerSummary {
   warnings: Record<string, number>;
 }
 
-export const POLICY: Partial<OnboardingPolicy> = { pollInitialMs: 20, pollMaxMs: 100, baseDelayMs: 20 };
+export const POLICY: PolicyOverrides = { pollInitialMs: 20, pollMaxMs: 100, baseDelayMs: 20 };
 
 export const DEFAULT_SETTINGS: WorkerSettings = {
   concurrency: 16,
