@@ -1,7 +1,9 @@
 import { round } from '../lib/machine.js';
 import { type BacklogResult, backlog } from './backlog.js';
+import { type BulkSupplyResult, bulkSupply } from './bulk-supply.js';
 import { type CrashResult, crash } from './crash.js';
 import { type DocumentsResult, documents } from './documents.js';
+import { type ExportResult, exportScenario } from './export.js';
 import { type MemoryResult, memory } from './memory.js';
 import { type PgScaleResult, pgScale } from './pg-scale.js';
 import { type RateResult, rate } from './rate.js';
@@ -139,6 +141,33 @@ const documentsScenario = {
   }),
 };
 
+const exportRunScenario = {
+  about:
+    'kyc-handoff export --out FILE (NDJSON and CSV) of a store of 10^6 onboardings, on SQLite and PostgreSQL: rows/s and peak RSS',
+  run: exportScenario,
+  summarize: (r: ExportResult) => ({
+    table: r.runs.map((x) => ({ ...x })),
+    targets: [
+      { target: 'export >= 50,000 rows/s', measured: r.minRowsPerSec, met: r.minRowsPerSec >= 50_000 },
+      { target: 'export peak RSS < 150 MB', measured: r.maxPeakRssMb, met: r.maxPeakRssMb < 150 },
+      { target: 'every row written', measured: String(r.allRowsWritten), met: r.allRowsWritten },
+    ] satisfies Target[],
+  }),
+};
+
+const bulkSupplyScenario = {
+  about:
+    'supply --file of 10,000 lines (a passport each) to 10,000 users waiting for an id document: lines/s, peak RSS, all verified',
+  run: bulkSupply,
+  summarize: (r: BulkSupplyResult) => ({
+    table: [{ ...r }],
+    targets: [
+      { target: 'every user verified', measured: `${r.verified}/${r.users}`, met: r.allVerified },
+      { target: 'lines/s (figure only)', measured: r.linesPerSec, met: 'n/a' as const },
+    ] satisfies Target[],
+  }),
+};
+
 export const SCENARIOS = {
   throughput: throughputScenario,
   'pg-scale': pgScaleScenario,
@@ -148,6 +177,8 @@ export const SCENARIOS = {
   soak: soakScenario,
   crash: crashScenario,
   documents: documentsScenario,
+  export: exportRunScenario,
+  'bulk-supply': bulkSupplyScenario,
 } as const;
 
 export { round };
