@@ -5,8 +5,14 @@ import {
   type OnboardingRow,
   type OnboardingStore,
   type Outcome,
+  PRODUCT_TYPES,
+  type ProductType,
   type TopLevelState,
+  VERIFICATION_STATUSES,
 } from '@kyc-handoff/core';
+
+const isOneOf = <T extends string>(values: readonly T[], value: unknown): value is T =>
+  (values as readonly unknown[]).includes(value);
 
 /** One onboarding as `list()` and `export` give it: what the platform acts on, never personal data. */
 export interface OnboardingListing {
@@ -16,7 +22,7 @@ export interface OnboardingListing {
   statePath: string;
   outcome: Outcome | null;
   /** Each product's status as Crossmint last answered it, by product (`offramp`: `verified`, …). */
-  eligibility: Record<string, EligibilityStatus>;
+  eligibility: Partial<Record<ProductType, EligibilityStatus>>;
   /** What Crossmint asked for, while it waits for data. */
   requested: { missingData: string[]; missingDocuments: string[] } | null;
   attempts: number;
@@ -61,13 +67,13 @@ function pathOf(value: unknown): string {
  */
 export function listingOf(row: OnboardingRow): OnboardingListing {
   const context = asObject(row.snapshot.context) ?? {};
-  const eligibility: Record<string, EligibilityStatus> = {};
+  const eligibility: Partial<Record<ProductType, EligibilityStatus>> = {};
   if (Array.isArray(context.eligibility)) {
     for (const entry of context.eligibility) {
+      // A snapshot written by an older version may name a product or status this one does not know.
       const e = asObject(entry);
-      if (typeof e?.type === 'string' && typeof e.status === 'string') {
-        eligibility[e.type] = e.status as EligibilityStatus;
-      }
+      if (isOneOf(PRODUCT_TYPES, e?.type) && isOneOf(VERIFICATION_STATUSES, e?.status))
+        eligibility[e.type] = e.status;
     }
   }
   const requested = asObject(context.requested);

@@ -1,5 +1,5 @@
 import type { TopLevelState } from '../machine/snapshot.js';
-import type { EligibilityStatus } from '../schemas/api.js';
+import type { EligibilityStatus, ProductType } from '../schemas/api.js';
 import type { InputRecord } from '../schemas/record.js';
 import type { BudgetKind } from './crossmint.js';
 
@@ -100,7 +100,7 @@ export interface OutboxPayload {
   state: TopLevelState;
   outcome: Outcome | null;
   /** The target products' statuses, as Crossmint last answered them. */
-  eligibility: { type: string; status: EligibilityStatus }[] | null;
+  eligibility: { type: ProductType; status: EligibilityStatus }[] | null;
   /** What Crossmint asked for (requiresData). */
   requested: { missingData: string[]; missingDocuments: string[] } | null;
   /** Why it failed (failed): a reason such as `invalid-data`, and its redacted message. */

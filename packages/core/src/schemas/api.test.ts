@@ -207,7 +207,7 @@ describe('responses are read loosely', () => {
     expect(UserResponse.safeParse({ userId: 'u1', userDetails: true }).success).toBe(false);
   });
 
-  it('the eligibility list accepts unknown product types, unknown missing items and extra fields', () => {
+  it('the eligibility list drops unknown product types, and keeps unknown missing items and extra fields', () => {
     const response = EligibilityResponse.parse({
       eligibility: [
         { type: 'onramp', status: 'pending-review' },
@@ -221,13 +221,18 @@ describe('responses are read loosely', () => {
       ],
       requestId: 'r1',
     });
-    expect(response.eligibility.map((e) => e.type)).toEqual(['onramp', 'offramp', 'card-issuing']);
+    // "Product types: `onramp`, `onramp-light`, `offramp`, `regulated-transfer`." (crossmint-users-api.md)
+    expect(response.eligibility.map((e) => e.type)).toEqual(['onramp', 'offramp']);
+    expect(response.eligibility[1]?.missingDocuments).toEqual(['id', 'utility-bill']);
     expect(response).toHaveProperty('requestId', 'r1');
   });
 
-  it('an eligibility status outside the documented six is refused', () => {
+  it('an eligibility status outside the documented six is refused, for an unknown product too', () => {
     expect(
       EligibilityResponse.safeParse({ eligibility: [{ type: 'offramp', status: 'approved' }] }).success,
+    ).toBe(false);
+    expect(
+      EligibilityResponse.safeParse({ eligibility: [{ type: 'card-issuing', status: 'approved' }] }).success,
     ).toBe(false);
   });
 

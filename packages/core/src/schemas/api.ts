@@ -151,15 +151,29 @@ export const KNOWN_MISSING_DOCUMENTS = ['id', 'selfie', 'proof-of-address', 'pro
  * refuses a misspelt field (`e.product` for `e.type`) at compile time.
  */
 export const ProductEligibility = z.object({
-  // Product names and missing-item lists are partly undocumented: open strings.
-  type: z.string(),
+  type: ProductTypeSchema,
   status: z.enum(VERIFICATION_STATUSES),
+  // The missing-item lists are partly undocumented: open strings.
   missingData: z.array(z.string()).optional(),
   missingDocuments: z.array(z.string()).optional(),
 });
 export type ProductEligibility = z.infer<typeof ProductEligibility>;
 
-export const EligibilityResponse = z.looseObject({ eligibility: z.array(ProductEligibility) });
+/** An entry of a product this version does not know: still checked, then left out. */
+const OtherProductEligibility = ProductEligibility.extend({ type: z.string() });
+
+/**
+ * The eligibility list. An entry for a product Crossmint adds later is dropped rather than refused:
+ * the machine follows only its target products, which are ProductTypes, so an unknown one changes
+ * nothing, and the typed list stays a literal union.
+ */
+export const EligibilityResponse = z.looseObject({
+  eligibility: z
+    .array(z.union([ProductEligibility, OtherProductEligibility]))
+    .transform((entries) =>
+      entries.filter((e): e is ProductEligibility => (PRODUCT_TYPES as readonly string[]).includes(e.type)),
+    ),
+});
 export type EligibilityResponse = z.infer<typeof EligibilityResponse>;
 
 export const DOCUMENT_TYPES = [
