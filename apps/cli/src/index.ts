@@ -10,5 +10,5 @@ export { statusCommand } from './commands/status.js';
 export { supplyCommand } from './commands/supply.js';
 export { webhooksCommand } from './commands/webhooks.js';
 export { workerCommand } from './commands/worker.js';
-export { type DemoUser, demoUsers } from './demo-users.js';
+export { type DemoKind, type DemoUser, demoUsers } from './demo-users.js';
 export { rowToRecord } from './input/csv.js';

@@ -52,6 +52,7 @@ export {
 export {
   applyEvent,
   type OnboardingSnapshot,
+  type OnboardingStateValue,
   startOnboarding,
   statePath,
   TOP_LEVEL_STATES,

@@ -8,5 +8,11 @@ export {
   type CrossmintEnv,
   type DebugInfo,
 } from './config.js';
-export { classifyStatus, classifyTransportError, isConnectionReset, MAX_MESSAGE_CHARS } from './errors.js';
+export {
+  classifyStatus,
+  classifyTransportError,
+  isConnectionReset,
+  MAX_MESSAGE_CHARS,
+  type ResponseFacts,
+} from './errors.js';
 export { parseRetryAfter, type RetryAfterPolicy } from './retry-after.js';

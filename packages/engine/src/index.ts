@@ -30,7 +30,6 @@ export {
   type HandoffOptions,
   type InspectorLike,
   type PerMinute,
-  resolveHandoffOptions,
 } from './options.js';
 export type { BudgetView, HandoffStats } from './pacing.js';
 export type { RunOptions } from './scheduler.js';

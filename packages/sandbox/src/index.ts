@@ -9,8 +9,9 @@ export {
   type SandboxConfig,
   type SandboxOptions,
 } from './options.js';
+export type { Reply } from './reply.js';
 export { createSandbox, type ListenOptions, type Sandbox } from './server.js';
-export type { UserView } from './state.js';
+export type { StoredLegalDocument, UserView, WriteEndpoint } from './state.js';
 export type { RouteStats, SandboxStats } from './stats.js';
 
 import { SandboxApp } from './app.js';

@@ -35,7 +35,7 @@ import { listenForWakeups } from './listener.js';
 import { migrate } from './migrations.js';
 import { type ListShape, listSql, statements } from './statements.js';
 
-interface CommonOptions {
+export interface PostgresCommonOptions {
   /** PostgreSQL schema holding every table of this store (default `kyc_handoff`); created if missing. */
   schema?: string | undefined;
   /** Required: records are stored encrypted. Typed optional so a missing key gets a clear error. */
@@ -44,7 +44,7 @@ interface CommonOptions {
   erasePersonalDataWhenTerminal?: boolean | undefined;
 }
 
-export type PostgresStoreOptions = CommonOptions &
+export type PostgresStoreOptions = PostgresCommonOptions &
   (
     | {
         /** `postgres://…`; never echoed in errors (it may hold a password). */
