@@ -143,6 +143,14 @@ if [ -f dist/main.js ] && [ -f dist/examples-check.js ]; then
   check "run the program: US (SSN) and EU (ID card, selfie) residents verified, Rejected rejected" \
     node dist/main.js
   check "run the examples: embed.ts (400, 413, 202, SIGTERM → 0) and outcomes.ts" node dist/examples-check.js
+  # As each example's Run line says: its .ts with tsx, in a project of npm init's default (CommonJS)
+  # type. The workspace's tsx stands in for npx's download; the packages come from the consumer's.
+  mkdir -p "$work/cjs-project" &&
+    echo '{ "name": "a-users-service", "version": "1.0.0" }' >"$work/cjs-project/package.json" &&
+    ln -s "$consumer/node_modules" "$work/cjs-project/node_modules" &&
+    cp "$root"/packages/engine/examples/*.ts "$work/cjs-project/"
+  check "run the examples with tsx from a CommonJS project, as their Run line says" \
+    env EXAMPLES_TSX="$root/node_modules/.bin/tsx" EXAMPLES_DIR="$work/cjs-project" node dist/examples-check.js
 else
   check "run the program and the examples (tsc emitted nothing to run)" false
 fi

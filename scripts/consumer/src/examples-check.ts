@@ -1,6 +1,8 @@
 // Runs the engine's examples (compiled beside this file, in examples/) as a user would run them after
 // installing the packed packages: each as its own process against an in-process sandbox, checked
-// over HTTP, then stopped with SIGTERM, which must end it with status 0.
+// over HTTP, then stopped with SIGTERM, which must end it with status 0. With EXAMPLES_TSX (a tsx
+// binary) and EXAMPLES_DIR (a folder holding the examples' .ts sources), it runs the sources with
+// tsx instead, as their Run line says.
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,8 +29,12 @@ const check = (ok: boolean, what: string, service: Service) => {
 };
 
 async function start(name: string, cwd: string, env: Record<string, string>): Promise<Service> {
-  const script = fileURLToPath(new URL(`./examples/${name}.js`, import.meta.url));
-  const child = spawn(process.execPath, [script], {
+  const tsx = process.env.EXAMPLES_TSX;
+  const [command, script] =
+    tsx === undefined
+      ? [process.execPath, fileURLToPath(new URL(`./examples/${name}.js`, import.meta.url))]
+      : [tsx, join(process.env.EXAMPLES_DIR ?? '.', `${name}.ts`)];
+  const child = spawn(command, [script], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -71,6 +71,17 @@ try {
         `status(${record.userId}): expected ${outcome}, got ${status?.statePath ?? 'no onboarding'}`,
       );
     }
+    // The public types are literal unions: a misspelt field or value does not compile (tsc fails on
+    // an unused @ts-expect-error, so these lines are checks of the published .d.ts).
+    for (const entry of status?.eligibility ?? []) {
+      const product: 'onramp' | 'onramp-light' | 'offramp' | 'regulated-transfer' = entry.type;
+      // @ts-expect-error: an eligibility entry has `type`, not `product`
+      void entry.product;
+      // @ts-expect-error: 'approved' is not one of Crossmint's six statuses
+      if (entry.status === 'approved') problems.push(`${product} approved`);
+    }
+    // @ts-expect-error: 'done' is no top-level state
+    if (status?.state === 'done') problems.push('done');
     const notices = seen.get(record.userId) ?? [];
     if (!notices.some((n) => n.outcome === outcome)) {
       const path = notices.map((n) => n.to).join(' → ') || 'nothing';
