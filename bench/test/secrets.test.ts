@@ -67,7 +67,10 @@ describe('secrets', () => {
     store.raw.prepare(`UPDATE onboardings SET snapshot = substr(snapshot, 3) WHERE user_id = 'c-1'`).run();
     store.raw
       .prepare(
-        `UPDATE records SET ciphertext = substr(ciphertext, 1, 40) || 'x' || substr(ciphertext, 42) WHERE user_id = 'c-2'`,
+        // Always another character: writing the one already there would damage nothing.
+        `UPDATE records SET ciphertext = substr(ciphertext, 1, 40)
+           || CASE WHEN substr(ciphertext, 41, 1) = 'x' THEN 'y' ELSE 'x' END
+           || substr(ciphertext, 42) WHERE user_id = 'c-2'`,
       )
       .run();
     const runs = [];
