@@ -1,9 +1,22 @@
 // The hostile-input corpus (fixtures/hostile/, plus large inputs generated here) through the built
 // CLI's `import`: each file's refusals (line, field, reason), how many users are stored, the exit
 // status, and that none of the corpus's canary personal data is printed or reported.
+
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, createWriteStream, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  copyFileSync,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseKeyring } from '@kyc-handoff/core/crypto';
 import { createSandbox, type Sandbox } from '@kyc-handoff/sandbox';
@@ -262,6 +275,71 @@ describe('the hostile-input corpus through kyc-handoff import', () => {
       },
       await importFile(name),
     );
+  });
+
+  it('hostile document paths and files: each is its line refused, naming the rule, never the path', async () => {
+    const name = 'hostile-documents.ndjson';
+    const jpeg = fileURLToPath(new URL('../../examples/records/id-front.jpg', import.meta.url));
+    // A real JPEG outside the documents folder (the input file's folder), which no path may reach.
+    const outside = mkdtempSync(join(tmpdir(), 'kyc-hostile-outside-'));
+    try {
+      copyFileSync(jpeg, join(outside, 'secret.jpg'));
+      copyFileSync(jpeg, join(tmp.dir, 'good.jpg'));
+      symlinkSync('/etc/passwd', join(tmp.dir, 'passwd.jpg'));
+      symlinkSync(join(outside, 'secret.jpg'), join(tmp.dir, 'link-out.jpg'));
+      execFileSync('mkfifo', [join(tmp.dir, 'pipe.jpg')]);
+      mkdirSync(join(tmp.dir, 'folder.jpg'));
+      writeFileSync(join(tmp.dir, 'huge.jpg'), readFileSync(jpeg));
+      truncateSync(join(tmp.dir, 'huge.jpg'), 11 * 1024 * 1024);
+      // PNG bytes under a .jpg name.
+      writeFileSync(join(tmp.dir, 'png.jpg'), Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));
+      const paths = [
+        join(outside, 'secret.jpg'),
+        `../${basename(outside)}/secret.jpg`,
+        'passwd.jpg',
+        'link-out.jpg',
+        'pipe.jpg',
+        'folder.jpg',
+        'huge.jpg',
+        'png.jpg',
+        'absent.jpg',
+        'good.jpg',
+      ];
+      const line = (path: string, i: number) => {
+        const record = JSON.parse(recordLine(`hd-${i + 1}`, 70 + i)) as Record<string, unknown>;
+        return `${JSON.stringify({ ...record, documents: [{ documentType: 'id-passport', path }] })}\n`;
+      };
+      await writeLines(name, paths.map(line));
+      const got = await importFile(name);
+      const rule = (reason: RegExp): Refusal => ({ fields: ['documents.0.path'], reason });
+      const outsideRule = rule(/outside the documents folder/);
+      check(
+        name,
+        {
+          exit: 0,
+          refused: {
+            1: outsideRule,
+            2: outsideRule,
+            3: outsideRule,
+            4: outsideRule,
+            5: rule(/not a regular file/),
+            6: rule(/not a regular file/),
+            7: rule(/larger than 10 MB, Crossmint's limit/),
+            8: rule(/not JPEG data/),
+            9: rule(/does not exist in the documents folder/),
+          },
+          stored: 1,
+          verified: true,
+        },
+        got,
+      );
+      for (const path of [outside, 'secret.jpg', '/etc/passwd', 'passwd.jpg', 'pipe.jpg', 'huge.jpg']) {
+        const shown = got.result.stdout + got.result.stderr + got.reportText;
+        expect(shown, `the path ${path} is printed or reported`).not.toContain(path);
+      }
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('600 rows before an unclosed quote are all stored; the error names line 602', async () => {

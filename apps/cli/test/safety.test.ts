@@ -121,6 +121,54 @@ describe('documents folder', () => {
     expect(result.stderr).not.toMatch(/passwd|outside\.png/);
   });
 
+  it('--documents-dir, then KYC_HANDOFF_DOCUMENTS_DIR, replace the input folder as the documents root', async () => {
+    const docs = join(world.dir, 'docs');
+    mkdirSync(docs);
+    writeFileSync(join(docs, 'id.png'), PNG);
+    const withDoc = (userId: string) => ({
+      ...usRecord(userId),
+      documents: [{ documentType: 'id-passport', path: 'id.png' }],
+    });
+    // The input's own folder (world.dir) has no id.png: only the configured root makes it found.
+    const byFlag = await importUsers([withDoc('r-1')], ['--documents-dir', docs]);
+    expect(byFlag.code, byFlag.stderr).toBe(0);
+    expect(JSON.parse(byFlag.stdout)).toMatchObject({ verified: 1, invalid: 0 });
+    const byEnv = await importUsers([withDoc('r-1'), withDoc('r-2')], [], {
+      KYC_HANDOFF_DOCUMENTS_DIR: docs,
+    });
+    expect(byEnv.code, byEnv.stderr).toBe(0);
+    expect(JSON.parse(byEnv.stdout)).toMatchObject({ verified: 2, invalid: 0 });
+    // The flag beats the environment.
+    const both = await importUsers([withDoc('r-3')], ['--documents-dir', world.dir], {
+      KYC_HANDOFF_DOCUMENTS_DIR: docs,
+    });
+    expect(JSON.parse(both.stdout)).toMatchObject({ invalid: 1 });
+    expect(both.stderr).toMatch(
+      /line 1 \(user r-3\): invalid: documents\.0\.path id-passport: the file does not exist/,
+    );
+  });
+
+  it("onboard reads documents from the working directory by default, not from the record file's folder", async () => {
+    const docs = join(world.dir, 'work');
+    mkdirSync(docs);
+    writeFileSync(join(docs, 'id.png'), PNG);
+    const file = join(world.dir, 'one.json');
+    const record = (userId: string) => ({
+      ...usRecord(userId),
+      documents: [{ documentType: 'id-passport', path: 'id.png' }],
+    });
+    writeFileSync(file, JSON.stringify(record('w-1')));
+    const elsewhere = await runCli(['onboard', file, ...world.fast], { env: world.env, cwd: world.dir });
+    expect(elsewhere.code).not.toBe(0);
+    expect(elsewhere.stderr).toMatch(
+      /documents\.0\.path id-passport: the file does not exist in the documents folder/,
+    );
+    expect(world.sandbox.stats().total).toBe(0);
+    writeFileSync(file, JSON.stringify(record('w-2')));
+    const inDocs = await runCli(['onboard', file, ...world.fast], { env: world.env, cwd: docs });
+    expect(inDocs.code, inDocs.stderr).toBe(0);
+  });
+
   it('--documents-dir that is not a folder is one clear line before any call', async () => {
     const result = await importUsers([usRecord('d-4')], ['--documents-dir', join(world.dir, 'nope')]);
     expect(result.code).toBe(1);

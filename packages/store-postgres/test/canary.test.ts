@@ -1,3 +1,4 @@
+import type { OutboxPayload } from '@kyc-handoff/core';
 import { CANARY, canaryRecord, sampleOnboarding } from '@kyc-handoff/core/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { postgresAvailable, storeFactory, T0 } from './__test-utils__/postgres.js';
@@ -10,7 +11,22 @@ describe.skipIf(!postgresAvailable)('postgres store: personal data stays in the 
   it('the canary SSN and email appear in no table text, and the record opens only for its user', async () => {
     const store = await factory.open();
     const record = canaryRecord('canary-1');
-    await store.submit([sampleOnboarding(record, { wakeAt: T0 })], { now: T0 });
+    const event = (type: 'submitted' | 'failed', state: 'policyPending' | 'failed'): OutboxPayload => ({
+      type,
+      userId: 'canary-1',
+      state,
+      outcome: null,
+      eligibility: null,
+      requested: null,
+      failure: type === 'failed' ? { reason: 'invalid-data', message: 'kycData.email is invalid' } : null,
+      at: T0,
+    });
+    await store.submit(
+      [sampleOnboarding(record, { wakeAt: T0, outbox: event('submitted', 'policyPending') })],
+      {
+        now: T0,
+      },
+    );
     await store.submit([sampleOnboarding(record)], { now: T0, update: true });
     const [row] = await store.claimDue({ now: T0, limit: 1, owner: 'w', leaseMs: 30_000 });
     await store.commit([
@@ -34,13 +50,24 @@ describe.skipIf(!postgresAvailable)('postgres store: personal data stays in the 
           },
         ],
         releaseLease: true,
+        outbox: [event('failed', 'failed')],
         now: T0 + 1,
       },
     ]);
     await store.takeTokens('write', 1, T0, 60, 5);
+    const [claimed] = await store.claimOutbox({ now: T0 + 2, limit: 1, owner: 'd', leaseMs: 1_000 });
+    await store.settleOutbox([
+      { id: claimed!.id, delivered: false, retryAt: T0 + 10, error: 'status 500', now: T0 + 2 },
+    ]);
 
     const forbidden = [CANARY.ssn, CANARY.email, CANARY.ssn.replaceAll('-', '')];
-    for (const table of ['onboardings', 'journal', 'records', 'budget_buckets', 'schema_migrations']) {
+    // Every table of the schema, so a table added later is scanned without anyone remembering to.
+    const { rows: tables } = await factory.admin.query<{ name: string }>(
+      'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1',
+      [store.schema],
+    );
+    expect(tables.map((t) => t.name)).toContain('outbox');
+    for (const table of tables.map((t) => t.name)) {
       const { rows } = await factory.admin.query<{ t: string }>(
         `SELECT t::text AS t FROM "${store.schema}".${table} t`,
       );
