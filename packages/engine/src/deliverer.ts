@@ -98,7 +98,11 @@ export function startDelivery(
     const timeout = new AbortController();
     const onStop = () => timeout.abort(new Error('stopped'));
     abort.signal.addEventListener('abort', onStop, { once: true });
-    const timer = setTimeout(() => timeout.abort(new Error('timed out')), settings.timeoutMs);
+    // On the injected clock, as every other wait here: a test's VirtualClock times deliveries out too.
+    const settled = new AbortController();
+    void clock.sleep(settings.timeoutMs, settled.signal).then(() => {
+      if (!settled.signal.aborted) timeout.abort(new Error('timed out'));
+    });
     try {
       await handler(event, { signal: timeout.signal, attempt: event.attempts + 1 });
       await store.settleOutbox([{ id: event.id, delivered: true, now: clock.now() }]);
@@ -131,7 +135,7 @@ export function startDelivery(
       else if (failures === 1) logger.warn('outbox delivery failed; retrying with backoff', fields);
       else logger.debug('outbox delivery failed; retrying with backoff', fields);
     } finally {
-      clearTimeout(timer);
+      settled.abort();
       abort.signal.removeEventListener('abort', onStop);
     }
   }

@@ -255,6 +255,6 @@ export function createHandoff(options: HandoffOptions): Handoff {
       quarantined: counters.quarantined,
     }),
   };
-  busyOf.set(handoff, () => scheduler.driving > counters.idleWaits);
+  busyOf.set(handoff, () => scheduler.looping || scheduler.driving > counters.idleWaits);
   return handoff;
 }

@@ -81,6 +81,8 @@ export class Scheduler {
   private claimedAt = Number.NEGATIVE_INFINITY;
   private readonly claimBatch: number;
   private running = false;
+  /** The run loop is waiting on the clock (or a wake-up), not on the store. */
+  private waiting = false;
   private stopping = false;
   private fatal: Error | undefined;
   private abortController = newAbortController();
@@ -93,6 +95,14 @@ export class Scheduler {
   /** Onboardings being driven now. */
   get driving(): number {
     return this.tasks.size;
+  }
+
+  /**
+   * The run loop is doing something other than waiting on the clock: claiming, counting, listening.
+   * With a store that answers asynchronously (PostgreSQL), a VirtualClock must not jump meanwhile.
+   */
+  get looping(): boolean {
+    return this.running && !this.waiting;
   }
 
   get isStopping(): boolean {
@@ -138,15 +148,21 @@ export class Scheduler {
           const fields = { error: (error as Error).message, attempt: storeFailures };
           if (storeFailures === 1) logger.warn('store unavailable; retrying', fields);
           else logger.debug('store unavailable; retrying', fields);
-          await clock.sleep(Math.min(5_000, 100 * 2 ** Math.min(storeFailures, 6)));
+          this.waiting = true;
+          await clock.sleep(Math.min(5_000, 100 * 2 ** Math.min(storeFailures, 6))).finally(() => {
+            this.waiting = false;
+          });
         }
       }
     } finally {
       this.stopping = true;
+      // Tasks still waiting on the clock must be able to see it move while the loop waits for them.
+      this.waiting = true;
       await Promise.allSettled([...this.tasks.values()]);
       await this.deps.committer.drain();
       await unlisten?.();
       this.running = false;
+      this.waiting = false;
     }
     if (this.fatal !== undefined) throw this.fatal;
   }
@@ -294,7 +310,10 @@ export class Scheduler {
 
   private async waitForWork(ms: number): Promise<void> {
     const cancel = new AbortController();
-    await Promise.race([this.signal.wait(), this.deps.clock.sleep(ms, cancel.signal)]);
+    this.waiting = true;
+    await Promise.race([this.signal.wait(), this.deps.clock.sleep(ms, cancel.signal)]).finally(() => {
+      this.waiting = false;
+    });
     // A reason of our own: abort() without one builds a DOMException with a stack on every wait.
     cancel.abort(WOKEN);
   }
