@@ -40,17 +40,26 @@ describe('TokenBucket', () => {
     expect(bucket.msUntilToken()).toBe(0);
   });
 
-  it('a shared source is asked once for what this worker lacks, and its grant is kept as credit', async () => {
+  it('a shared source is asked for exactly what this worker lacks, and unspent tokens go back to it', async () => {
     const asks: number[] = [];
+    const returned: number[] = [];
     const shared = {
       takeTokens: async (_lane: 'write' | 'read', want: number) => {
         asks.push(want);
-        return Math.min(want, 2);
+        return { granted: Math.min(want, 2), left: 0.25 };
+      },
+      returnTokens: async (_lane: 'write' | 'read', count: number) => {
+        returned.push(count);
       },
     };
     const bucket = new TokenBucket('write', 120, new VirtualClock(), shared);
     expect(await bucket.reserve(1)).toBe(1);
-    expect(await bucket.reserve(1)).toBe(1);
-    expect(asks).toEqual([2]);
+    expect(await bucket.reserve(3)).toBe(2);
+    // Two reserved for a claim that found one due onboarding: the other goes back to the store,
+    // not into a local credit that would come on top of the shared bucket's burst.
+    bucket.giveBack(1);
+    expect(asks).toEqual([1, 3]);
+    expect(returned).toEqual([1]);
+    expect(bucket.snapshot()).toMatchObject({ tokens: 0, granted: 2 });
   });
 });

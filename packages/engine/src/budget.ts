@@ -37,6 +37,9 @@ export class TokenBucket {
   private pausedUntil = 0;
   private granted = 0;
   private readonly burst: number;
+  /** What the shared bucket held after this worker's last take, and when: when its next token is due. */
+  private sharedLeft = 0;
+  private sharedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly lane: Lane,
@@ -74,8 +77,13 @@ export class TokenBucket {
     if (now < this.pausedUntil) return 0;
     this.refill(now);
     if (this.tokens < n && this.shared) {
-      const ask = Math.max(this.burst, n) - Math.floor(this.tokens);
-      this.tokens += await this.shared.takeTokens(this.lane, ask, now, this.pace, this.burst);
+      // Exactly what is lacking: a token kept here for later would come on top of the shared
+      // bucket's own burst, and two workers' spares together could overrun the limit.
+      const ask = n - Math.floor(this.tokens);
+      const { granted, left } = await this.shared.takeTokens(this.lane, ask, now, this.pace, this.burst);
+      this.tokens += granted;
+      this.sharedLeft = left;
+      this.sharedAt = now;
     }
     const taken = Math.min(n, Math.floor(this.tokens));
     this.tokens -= taken;
@@ -88,11 +96,20 @@ export class TokenBucket {
     return (await this.reserve(1)) === 1;
   }
 
-  /** Tokens reserved moments ago but not spent (fewer onboardings were due): kept for later. */
+  /**
+   * Tokens reserved moments ago but not spent (fewer onboardings were due): kept for later here, or
+   * put back into the shared bucket (never above its burst), where every worker can have them.
+   */
   giveBack(n: number): void {
     if (n <= 0) return;
     this.granted -= n;
-    if (!this.unlimited) this.tokens += n;
+    if (this.unlimited) return;
+    if (this.shared === undefined) {
+      this.tokens += n;
+      return;
+    }
+    // Fire and forget: a return that fails only leaves the budget a little under-used.
+    this.shared.returnTokens(this.lane, n, this.clock.now(), this.pace, this.burst).catch(() => undefined);
   }
 
   /** Milliseconds until the next token can be had, at the current pace (0 when one is there). */
@@ -101,7 +118,15 @@ export class TokenBucket {
     const now = this.clock.now();
     if (now < this.pausedUntil) return this.pausedUntil - now;
     this.refill(now);
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 60_000) / this.pace);
+    if (this.tokens >= 1) return 0;
+    if (this.shared !== undefined) {
+      // From what the shared bucket held at the last take: waiting a whole interval from now would
+      // arrive late, and whatever accrued past its small burst meanwhile would be lost. Another
+      // worker may take that token first; then the next ask says so and the wait is computed again.
+      const sinceTake = now - this.sharedAt;
+      return Math.max(1, Math.ceil(((1 - this.sharedLeft) * 60_000) / this.pace - sinceTake));
+    }
+    return Math.ceil(((1 - this.tokens) * 60_000) / this.pace);
   }
 
   /** Crossmint answered 429: slow down and respect its Retry-After for everyone. */

@@ -21,5 +21,17 @@ export function takeTokensSql(table: string): string {
       tokens       = ${refill} - LEAST($2::float8, floor(${refill})),
       last_granted = LEAST($2::float8, floor(${refill})),
       updated_at   = GREATEST(b.updated_at, $3::bigint)
-    RETURNING last_granted`;
+    RETURNING last_granted, tokens`;
+}
+
+/**
+ * Puts back $2 unspent tokens: the refill up to now, plus them, never above the burst. No row yet
+ * means none was ever taken, so nothing to put back. $1 name, $2 count, $3 now, $4 perMinute, $5 burst.
+ */
+export function returnTokensSql(table: string): string {
+  return `
+    UPDATE ${table} AS b SET
+      tokens     = LEAST($5::float8, b.tokens + GREATEST(0, $3::bigint - b.updated_at) * $4::float8 / 60000.0 + $2::float8),
+      updated_at = GREATEST(b.updated_at, $3::bigint)
+    WHERE b.name = $1`;
 }

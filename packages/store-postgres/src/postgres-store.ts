@@ -638,15 +638,24 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
     takeTokens: async (bucket, want, now, perMinute, burst) => {
       const w = Math.max(0, Math.floor(want));
-      if (w === 0) return 0;
-      const [r] = await query<{ last_granted: number }>(sql.takeTokens, [
+      if (w === 0) return { granted: 0, left: 0 };
+      const [r] = await query<{ last_granted: number; tokens: number }>(sql.takeTokens, [
         bucket,
         w,
         ms(now),
         Math.max(0, perMinute),
         Math.max(0, burst),
       ]);
-      return Math.max(0, Math.floor(Number(r?.last_granted ?? 0)));
+      return {
+        granted: Math.max(0, Math.floor(Number(r?.last_granted ?? 0))),
+        left: Math.max(0, Number(r?.tokens ?? 0)),
+      };
+    },
+
+    returnTokens: async (bucket, count, now, perMinute, burst) => {
+      const n = Math.max(0, Math.floor(count));
+      if (n === 0) return;
+      await query(sql.returnTokens, [bucket, n, ms(now), Math.max(0, perMinute), Math.max(0, burst)]);
     },
 
     listen: async (onWake) => {

@@ -1,5 +1,5 @@
 import { LANE_STATES, type Lane } from '@kyc-handoff/core';
-import { takeTokensSql } from './budget.js';
+import { returnTokensSql, takeTokensSql } from './budget.js';
 import { quoteIdent } from './identifiers.js';
 
 export const ROW_COLUMNS =
@@ -285,10 +285,13 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
       SELECT user_id, ciphertext FROM ${records} WHERE key_id <> $1
       ORDER BY user_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
     counts: `SELECT state, count(*)::int AS n FROM ${onboardings} GROUP BY state`,
-    /** The engine writes `${kind} in ${step}: ${message}`: the kind is what precedes the first space. */
+    /**
+     * The rows with a last error, by the kind the machine recorded in the snapshot (never parsed out
+     * of the error's text); `unknown` when the snapshot records none.
+     */
     errorKinds: `
-      SELECT split_part(last_error, ' ', 1) AS kind, count(*)::int AS n FROM ${onboardings}
-      WHERE last_error IS NOT NULL GROUP BY 1`,
+      SELECT coalesce(snapshot #>> '{context,lastError,kind}', 'unknown') AS kind, count(*)::int AS n
+      FROM ${onboardings} WHERE last_error IS NOT NULL GROUP BY 1`,
     /** UNION, not UNION ALL: a row counts once per item, should its snapshot repeat one. */
     requestedItems: `
       SELECT item, count(*)::int AS n FROM (
@@ -307,6 +310,7 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
     nextWakeAtRead: nextWakeAtSql(schema, 'read'),
     nextWakeAtAll: nextWakeAtSql(schema, 'all'),
     takeTokens: takeTokensSql(`${s}.budget_buckets`),
+    returnTokens: returnTokensSql(`${s}.budget_buckets`),
   };
 }
 

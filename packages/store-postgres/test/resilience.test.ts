@@ -70,7 +70,7 @@ describe.skipIf(!postgresAvailable)('postgres store: connections killed under it
       })),
     );
     expect(results.every((r) => r.committed)).toBe(true);
-    expect(await store.takeTokens('write', 1, T0, 60, 5)).toBe(1);
+    expect((await store.takeTokens('write', 1, T0, 60, 5)).granted).toBe(1);
     expect(await store.loadRecord('k1')).toEqual(sampleRecord({ userId: 'k1' }));
 
     // The listener reconnected (and said so with one wake-up), and hears the other store again.

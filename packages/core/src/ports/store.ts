@@ -301,9 +301,22 @@ export interface SharedBudget {
   /**
    * Refills `bucket` by `perMinute` tokens per minute since its last use (capped at `burst`; a new
    * bucket starts full), then takes `min(want, whole tokens available)`. Atomic across processes.
-   * Returns how many tokens were granted (0 when the budget is spent).
+   * Returns how many tokens were granted (0 when the budget is spent) and what is left in the
+   * bucket after them (a fraction of a token, usually), so a worker knows when the next one is due.
    */
-  takeTokens(bucket: Lane, want: number, now: number, perMinute: number, burst: number): Promise<number>;
+  takeTokens(
+    bucket: Lane,
+    want: number,
+    now: number,
+    perMinute: number,
+    burst: number,
+  ): Promise<{ granted: number; left: number }>;
+  /**
+   * Puts back `count` tokens taken moments ago but not spent (fewer onboardings were due than were
+   * paid for), refilling first as takeTokens does and never above `burst`. A worker that kept them
+   * for later instead could spend them on top of the bucket's own burst and overrun the limit.
+   */
+  returnTokens(bucket: Lane, count: number, now: number, perMinute: number, burst: number): Promise<void>;
 }
 
 /** A capability of a store: it wakes idle workers when another process adds work (LISTEN/NOTIFY). */
