@@ -61,6 +61,12 @@ function pathOf(value: unknown): string {
   return parts.join('.');
 }
 
+/** The kind of the last error as the machine recorded it; `unknown` for a snapshot that records none. */
+function errorKindOf(context: Record<string, unknown>): string {
+  const kind = asObject(context.lastError)?.kind;
+  return typeof kind === 'string' ? kind : 'unknown';
+}
+
 /**
  * A row as a listing, read straight from the stored snapshot without restoring the machine: export
  * reads a million rows, and a damaged snapshot still lists (as `unreadable`), never throws.
@@ -78,7 +84,6 @@ export function listingOf(row: OnboardingRow): OnboardingListing {
   }
   const requested = asObject(context.requested);
   const failure = asObject(context.failure);
-  const colon = row.lastError?.indexOf(' ') ?? -1;
   return {
     userId: row.userId,
     state: row.state,
@@ -93,7 +98,7 @@ export function listingOf(row: OnboardingRow): OnboardingListing {
             missingDocuments: strings(requested.missingDocuments),
           },
     attempts: row.attempts,
-    errorKind: row.lastError === null ? null : colon === -1 ? row.lastError : row.lastError.slice(0, colon),
+    errorKind: row.lastError === null ? null : errorKindOf(context),
     failureReason: typeof failure?.reason === 'string' ? failure.reason : null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -171,7 +171,7 @@ describe('sqlite store: outbox', () => {
       INSERT INTO onboardings (user_id, state, snapshot, machine_version, version, wake_at, last_error, outcome,
                                created_at, updated_at)
       VALUES ('b', 'verified', '{}', 1, 3, NULL, NULL, 'verified', 0, 5),
-             ('a', 'requiresData', '{"value":"requiresData","context":{"requested":{"missingData":["kyc-data"],"missingDocuments":[]}}}',
+             ('a', 'requiresData', '{"value":"requiresData","context":{"lastError":{"kind":"transient","step":"createUser","message":"status 503"},"requested":{"missingData":["kyc-data"],"missingDocuments":[]}}}',
               1, 2, NULL, 'transient in createUser: status 503', NULL, 0, 7)`);
     old.close();
     const s = openStore();

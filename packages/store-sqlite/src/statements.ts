@@ -180,10 +180,13 @@ function arrayAt(path: string): string {
 
 /** The console's counts, each read from an index and the rows it points to. */
 export const COUNTS_SQL = {
-  /** The engine writes `${kind} in ${step}: ${message}`: the kind is what precedes the first space. */
+  /**
+   * The rows with a last error, by the kind the machine recorded in the snapshot (never parsed out of
+   * the error's text); `unknown` when the snapshot records none or does not parse.
+   */
   errorKinds: `
-    SELECT CASE WHEN instr(last_error, ' ') = 0 THEN last_error
-                ELSE substr(last_error, 1, instr(last_error, ' ') - 1) END AS kind,
+    SELECT COALESCE(CASE WHEN json_valid(snapshot) THEN json_extract(snapshot, '$.context.lastError.kind') END,
+                    'unknown') AS kind,
            COUNT(*) AS n
     FROM onboardings INDEXED BY onboardings_errors
     WHERE last_error IS NOT NULL

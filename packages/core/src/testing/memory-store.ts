@@ -75,10 +75,11 @@ function inLane(lane: Lane | undefined, state: string): boolean {
   return states.includes(state);
 }
 
-/** The kind of an error as the engine writes it (`${kind} in ${step}: ${message}`): up to the first space. */
-function errorKind(lastError: string): string {
-  const space = lastError.indexOf(' ');
-  return space === -1 ? lastError : lastError.slice(0, space);
+/** The kind of a row's last error as the machine recorded it in its context; `unknown` when it did not. */
+function errorKindOf(snapshot: OnboardingRow['snapshot']): string {
+  const context = snapshot.context as { lastError?: { kind?: unknown } | null } | null | undefined;
+  const kind = context?.lastError?.kind;
+  return typeof kind === 'string' ? kind : 'unknown';
 }
 
 /**
@@ -322,7 +323,7 @@ export function createMemoryStore(): MemoryStore {
       const counts: Record<string, number> = {};
       for (const { row } of entries.values()) {
         if (row.lastError === null) continue;
-        const kind = errorKind(row.lastError);
+        const kind = errorKindOf(row.snapshot);
         counts[kind] = (counts[kind] ?? 0) + 1;
       }
       return counts;
