@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TINY_PNG } from '../src/demo-users.js';
-import { requireBuild, runCli, startWorld, usRecord, type World } from './__test-utils__/cli.js';
+import { ndjson, requireBuild, runCli, startWorld, usRecord, type World } from './__test-utils__/cli.js';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -69,6 +69,29 @@ describe('kyc-handoff status', () => {
     const missing = await runCli(['status', 'nobody'], { env: noNetwork });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no onboarding for user nobody');
+  });
+
+  it("shows a user under review's poll interval at the read budget the runs use (--reads-per-min)", async () => {
+    const w = await startWorld();
+    world = w;
+    const file = join(w.dir, 'pending.ndjson');
+    writeFileSync(file, ndjson(Array.from({ length: 6 }, (_, i) => usRecord(`pi-${i}`, 'Pending', 40 + i))));
+    const imported = await runCli(['import', file, '--no-wait', '--json', ...w.fast], { env: w.env });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toHaveProperty('pollIntervalMs');
+    const at = async (...flags: string[]) =>
+      JSON.parse((await runCli(['status', 'pi-0', '--json', ...flags], { env: w.env })).stdout) as {
+        state: string;
+        pollIntervalMs: number | null;
+      };
+    // 6 users under review at 60 reads a minute: a poll of each every 6 s at the limit, a little
+    // more at the pace the engine keeps just under it; at the default 360, a sixth of that.
+    const slow = await at('--reads-per-min', '60');
+    expect(slow.state).toBe('verificationPending');
+    expect(slow.pollIntervalMs).toBeGreaterThanOrEqual(6_000);
+    expect(slow.pollIntervalMs).toBeLessThan(6_500);
+    expect(slow.pollIntervalMs! / (await at()).pollIntervalMs!).toBeCloseTo(6, 1);
+    expect((await at('--reads-per-min', '0')).pollIntervalMs).toBeNull();
   });
 
   it('asks for the encryption key in one line when it is missing', async () => {

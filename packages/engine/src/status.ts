@@ -22,8 +22,10 @@ export interface OnboardingStatus {
   failure: Failure | null;
   wakeAt: number | null;
   /**
-   * For a user under review: the time between two of its polls that the read budget allows while
-   * more users are under review than it can poll (see HandoffStats.pollIntervalMs); null otherwise.
+   * For a user under review: the shortest time between two of its polls that the read budget allows
+   * with this many users under review (users under review ÷ reads a minute, HandoffStats'
+   * pollIntervalMs); its own backoff may poll it less often. Null in any other state, and without a
+   * read budget.
    */
   pollIntervalMs: number | null;
   createdAt: number;

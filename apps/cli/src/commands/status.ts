@@ -1,13 +1,16 @@
 import type { OnboardingStatus } from '@kyc-handoff/engine';
+import { DEFAULTS } from '@kyc-handoff/engine';
 import { Command } from 'commander';
 import { type GlobalFlags, withGlobalOptions } from '../config.js';
 import { action, UserError } from '../errors.js';
+import { nonNegativeInt } from '../session.js';
 import { openStoreOnly } from '../store-only.js';
 import { formatBreakdown, formatCounts } from '../summary.js';
 
 interface StatusFlags extends GlobalFlags {
   json?: boolean;
   journal: number;
+  readsPerMin: number;
 }
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
@@ -44,7 +47,7 @@ function formatStatus(s: OnboardingStatus): string {
       : [
           [
             'poll interval',
-            `${(s.pollIntervalMs / 1000).toFixed(1)} s (what the read budget allows now)`,
+            `${(s.pollIntervalMs / 1000).toFixed(1)} s (what --reads-per-min allows with this many under review)`,
           ] as [string, string],
         ]),
     ['created', iso(s.createdAt)],
@@ -70,7 +73,13 @@ export function statusCommand(): Command {
       )
       .argument('[userId]', 'show this user only')
       .option('--json', 'print the counts or the status object as JSON')
-      .option('--journal <n>', 'journal entries to show for one user', (v) => Number.parseInt(v, 10), 50),
+      .option('--journal <n>', 'journal entries to show for one user', (v) => Number.parseInt(v, 10), 50)
+      .option(
+        '--reads-per-min <n>',
+        "the read budget the runs use, from which a user's poll interval is computed (0 = unlimited)",
+        nonNegativeInt,
+        DEFAULTS.readsPerMinute,
+      ),
   )
     .addHelpText(
       'after',
@@ -85,7 +94,8 @@ the counts). Needs no Crossmint key: it only reads the store. Exit status 1 when
     )
     .action(
       action(async (userId: string | undefined, flags: StatusFlags) => {
-        const { store, handoff, label, close } = await openStoreOnly(flags);
+        const readsPerMinute = flags.readsPerMin === 0 ? 'unlimited' : flags.readsPerMin;
+        const { store, handoff, label, close } = await openStoreOnly(flags, readsPerMinute);
         try {
           if (userId === undefined) {
             const [counts, breakdown] = await Promise.all([store.countsByState(), handoff.breakdown()]);
