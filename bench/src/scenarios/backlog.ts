@@ -10,6 +10,8 @@ export interface BacklogResult {
   reviewMinutes: number;
   minutes: number;
   users: number;
+  /** Users whose verification was triggered (a 2xx on POST …/identity-verification). */
+  triggered: number;
   writes: number;
   reads: number;
   /** writes ÷ (writes a minute × minutes): 16 % before the scheduler had a lane per budget. */
@@ -29,7 +31,7 @@ const READS = 120;
  * spent in full. The regime the issue measured at 16 % of the write budget.
  */
 export async function backlog(ctx: ScenarioContext): Promise<BacklogResult> {
-  const minutes = ctx.minutes ?? (ctx.quick ? 1.5 : 3);
+  const minutes = ctx.minutes ?? (ctx.quick ? 1 : 3);
   const users = ctx.users ?? 3_000;
   const reviewMs = 10 * 60_000;
   const sandbox = await startSandbox({ writesPerMin: WRITES, readsPerMin: READS, verifyAfterMs: reviewMs });
@@ -57,6 +59,9 @@ export async function backlog(ctx: ScenarioContext): Promise<BacklogResult> {
       reviewMinutes: reviewMs / 60_000,
       minutes,
       users,
+      triggered: Object.entries(
+        stats.byRoute['POST /users/{locator}/identity-verification']?.byStatus ?? {},
+      ).reduce((sum, [status, n]) => sum + (status.startsWith('2') ? n : 0), 0),
       writes: w.writes,
       reads: stats.total - w.writes,
       writeBudgetShare: round(w.writes / (WRITES * minutes), 3),
