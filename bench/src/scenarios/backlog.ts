@@ -10,7 +10,7 @@ export interface BacklogResult {
   reviewMinutes: number;
   minutes: number;
   users: number;
-  /** Users whose verification was triggered (a 2xx on POST …/identity-verification). */
+  /** Users whose verification was triggered (a 2xx on PUT …/identity-verification). */
   triggered: number;
   writes: number;
   reads: number;
@@ -60,7 +60,7 @@ export async function backlog(ctx: ScenarioContext): Promise<BacklogResult> {
       minutes,
       users,
       triggered: Object.entries(
-        stats.byRoute['POST /users/{locator}/identity-verification']?.byStatus ?? {},
+        stats.byRoute['PUT /users/{locator}/identity-verification']?.byStatus ?? {},
       ).reduce((sum, [status, n]) => sum + (status.startsWith('2') ? n : 0), 0),
       writes: w.writes,
       reads: stats.total - w.writes,
