@@ -1,5 +1,5 @@
 import type { CrossmintError, CrossmintPort } from '@kyc-handoff/core';
-import type { ResultAsync } from 'neverthrow';
+import { type Result, ResultAsync } from 'neverthrow';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 
@@ -50,17 +50,17 @@ type Call = (...args: unknown[]) => ResultAsync<unknown, CrossmintError>;
 export function watchedPort(port: CrossmintPort, watch: ConnectivityWatch): CrossmintPort {
   const watched =
     (method: Exclude<keyof CrossmintPort, 'baseUrl'>): Call =>
-    (...args) =>
-      (port[method] as Call)
-        .apply(port, args)
-        .map((value) => {
-          watch.observe(undefined);
-          return value;
-        })
-        .mapErr((error) => {
-          watch.observe(error);
-          return error;
-        });
+    (...args) => {
+      // One `then` on the call's own promise: map() and mapErr() would add two async layers to every
+      // call, which the throughput bench measured at 3 µs a call and more garbage.
+      const pending = (port[method] as Call).apply(port, args);
+      // ResultAsync's then() is its inner promise's: a real Promise, typed only as PromiseLike.
+      const observed = pending.then((result) => {
+        watch.observe(result.isErr() ? result.error : undefined);
+        return result;
+      }) as Promise<Result<unknown, CrossmintError>>;
+      return new ResultAsync(observed);
+    };
   return {
     recordLegalDocument: watched('recordLegalDocument'),
     upsertUser: watched('upsertUser'),

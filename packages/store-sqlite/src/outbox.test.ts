@@ -77,9 +77,10 @@ describe('sqlite store: outbox', () => {
       expect(next).toMatch(/SEARCH earlier USING (COVERING )?INDEX outbox_user_seq/);
       expect(plan(OUTBOX_SQL.oldestPending, [])).toMatch(/^(SCAN|SEARCH) outbox USING INDEX outbox_pending$/);
       expect(plan(OUTBOX_SQL.countsByStatus, [])).toBe('SCAN outbox USING COVERING INDEX outbox_status');
-      expect(plan(OUTBOX_SQL.lastSeq, ['u1'])).toBe(
-        'SEARCH outbox USING COVERING INDEX outbox_user_seq (user_id=?)',
-      );
+      // Numbering a user's next event reads only that user's entries of outbox_user_seq.
+      expect(
+        plan(OUTBOX_SQL.insertNext, { userId: 'u1', type: 'verified', payload: '{}', now: T0 }),
+      ).toBe('SEARCH outbox USING COVERING INDEX outbox_user_seq (user_id=?)');
     }
     const pending = s.raw.prepare("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").pluck().get();
     expect(pending).toBe(300);

@@ -31,7 +31,7 @@ function toEvent(r: EventRow): ClaimedOutboxEvent {
 }
 
 export interface PreparedOutbox {
-  write(userId: string, payloads: readonly OutboxPayload[], now: number): void;
+  write(userId: string, payloads: readonly OutboxPayload[], now: number, first?: boolean): void;
   claim: Database.Transaction<(options: ClaimOptions) => ClaimedOutboxEvent[]>;
   settle: Database.Transaction<(settlements: readonly OutboxSettlement[]) => void>;
   stats(): OutboxStats;
@@ -46,8 +46,8 @@ export interface PreparedOutbox {
  */
 export function prepareOutbox(db: Database.Database): PreparedOutbox {
   const q = {
-    lastSeq: db.prepare<[string], number | null>(OUTBOX_SQL.lastSeq).pluck(),
-    insert: db.prepare(OUTBOX_SQL.insert),
+    insertFirst: db.prepare(OUTBOX_SQL.insertFirst),
+    insertNext: db.prepare(OUTBOX_SQL.insertNext),
     claim: db.prepare<{ now: number; limit: number }, EventRow>(OUTBOX_SQL.claim),
     lease: db.prepare<[string, number, number]>(OUTBOX_SQL.lease),
     delivered: db.prepare(OUTBOX_SQL.delivered),
@@ -60,13 +60,15 @@ export function prepareOutbox(db: Database.Database): PreparedOutbox {
   };
 
   return {
-    /** Appends `payloads` as the user's next events, in order; inside the caller's transaction. */
-    write(userId: string, payloads: readonly OutboxPayload[], now: number): void {
-      let seq = q.lastSeq.get(userId) ?? 0;
-      for (const payload of payloads) {
-        seq += 1;
-        q.insert.run({ userId, seq, type: payload.type, payload: JSON.stringify(payload), now });
-      }
+    /**
+     * Appends `payloads` as the user's next events, in order; inside the caller's transaction.
+     * `first`: the onboarding was created in this transaction, so they are its first.
+     */
+    write(userId: string, payloads: readonly OutboxPayload[], now: number, first = false): void {
+      payloads.forEach((payload, i) => {
+        const insert = first && i === 0 ? q.insertFirst : q.insertNext;
+        insert.run({ userId, type: payload.type, payload: JSON.stringify(payload), now });
+      });
     },
 
     claim: db.transaction(({ now, limit, owner, leaseMs }: ClaimOptions): ClaimedOutboxEvent[] => {

@@ -280,7 +280,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           now,
         });
         storeRecord(userId, canonical, now);
-        if (item.outbox !== undefined) outbox.write(userId, [item.outbox], now);
+        if (item.outbox !== undefined) outbox.write(userId, [item.outbox], now, true);
         outcomes.push({ userId, status: 'created' });
       } else if (existing.record_digest !== null && cipher.digestMatches(canonical, existing.record_digest)) {
         outcomes.push({ userId, status: 'unchanged' });

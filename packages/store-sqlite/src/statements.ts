@@ -118,10 +118,15 @@ const FIRST_PENDING_OF_USER = `NOT EXISTS (
 
 /** The outbox's statements. Exported so a test can check their plans. */
 export const OUTBOX_SQL = {
-  lastSeq: 'SELECT MAX(seq) FROM outbox WHERE user_id = ?',
-  insert: `
+  /** The user's first event: a submit creates the onboarding, so it has none before. */
+  insertFirst: `
     INSERT INTO outbox (user_id, seq, type, payload, created_at, status, attempts, next_attempt_at)
-    VALUES (@userId, @seq, @type, @payload, @now, 'pending', 0, @now)`,
+    VALUES (@userId, 1, @type, @payload, @now, 'pending', 0, @now)`,
+  /** The user's next event, numbered after its last in the same statement (one probe of outbox_user_seq). */
+  insertNext: `
+    INSERT INTO outbox (user_id, seq, type, payload, created_at, status, attempts, next_attempt_at)
+    SELECT @userId, COALESCE(MAX(seq), 0) + 1, @type, @payload, @now, 'pending', 0, @now
+    FROM outbox WHERE user_id = @userId`,
   /**
    * Due, not under a live lease (live while now <= expiry, as for onboardings), first of its user;
    * oldest first. INDEXED BY keeps the claim on the pending rows whatever the planner guesses about
