@@ -108,6 +108,8 @@ export {
   type StoredRecordProblem,
   type SubmitOutcome,
   type SubmitStatus,
+  type TransitionCount,
+  TransitionTally,
   type WakeNotifications,
 } from './ports/store.js';
 // Redaction of personal data from messages.

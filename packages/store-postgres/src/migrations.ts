@@ -151,6 +151,26 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX onboardings_errors ON onboardings (last_error) WHERE last_error IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- The journal by (from, event, to), kept as counters by each commit: the console's machine
+      -- chart would otherwise group millions of journal rows on every refresh. Each store handle
+      -- writes to one of 16 shards, so workers committing at once rarely wait on one counter row;
+      -- reads sum the shards. Counted from the journal once here (shard 0), so a store migrated
+      -- mid-run shows its whole history.
+      CREATE TABLE transition_counts (
+        shard      SMALLINT NOT NULL,
+        from_state TEXT COLLATE "C" NOT NULL,
+        event      TEXT COLLATE "C" NOT NULL,
+        to_state   TEXT COLLATE "C" NOT NULL,
+        n          BIGINT NOT NULL,
+        PRIMARY KEY (shard, from_state, event, to_state)
+      );
+      INSERT INTO transition_counts (shard, from_state, event, to_state, n)
+        SELECT 0, from_state, event, to_state, count(*) FROM journal GROUP BY from_state, event, to_state;
+    `,
+  },
 ];
 
 /** Two int4 keys for pg_advisory_xact_lock: one for kyc-handoff migrations, one for the schema. */

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type {
   ClaimedOutboxEvent,
   CommitResult,
@@ -187,6 +188,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const cipher = createRecordCipher(keyring);
   const eraseWhenTerminal = options.erasePersonalDataWhenTerminal === true;
   const channel = wakeChannel(schema);
+  const counterShard = randomInt(16);
   const sql = statements(schema, eraseWhenTerminal);
 
   const ownsPool = options.pool === undefined;
@@ -374,6 +376,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       events.map((e) => e.userId),
       events.map((e) => e.payload.type),
       events.map((e) => JSON.stringify(e.payload)),
+      counterShard,
     ]);
     return new Map(rows.map((r) => [r.user_id, Number(r.version)]));
   };
@@ -596,6 +599,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     countsByErrorKind: async () => {
       const rows = await withConnectionRetry(() => query<{ kind: string; n: number }>(sql.errorKinds));
       return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+    },
+
+    countsByTransition: async () => {
+      const rows = await withConnectionRetry(() =>
+        query<{ from: string; event: string; to: string; count: string }>(sql.transitions),
+      );
+      return rows.map((r) => ({ from: r.from, event: r.event, to: r.to, count: Number(r.count) }));
     },
 
     countsByRequestedItem: async () => {

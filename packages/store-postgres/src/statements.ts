@@ -160,7 +160,7 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
     /**
      * A group commit of at most one transition per user: every row whose version still matches is
      * updated, the journal entries and outbox events ($19-$21) of exactly those rows are appended in
-     * order (each user's events numbered after its last), the records of rows that became terminal
+     * order (each user's events numbered after its last) and counted by transition in shard $22, the records of rows that became terminal
      * (when configured) or that ask for it ($18) are erased, and one NOTIFY goes out if any row has a
      * wake-up or gave up its lease (an idle worker waiting for that lease to expire can then see the
      * work is finished). The final CROSS JOIN makes the NOTIFY CTE run (a plain SELECT CTE runs only if read).
@@ -191,6 +191,16 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
           WITH ORDINALITY AS j(user_id, at, from_state, event, to_state, detail, ord)
         JOIN updated USING (user_id)
         ORDER BY j.ord
+      ),
+      counted AS (
+        INSERT INTO ${s}.transition_counts AS c (shard, from_state, event, to_state, n)
+        SELECT $22::smallint, j.from_state, j.event, j.to_state, count(*)
+        FROM unnest($11::text[], $13::text[], $14::text[], $15::text[]) AS j(user_id, from_state, event, to_state)
+        JOIN updated USING (user_id)
+        GROUP BY j.from_state, j.event, j.to_state
+        -- One order for every writer sharing a shard, so two commits never lock counters crosswise.
+        ORDER BY j.from_state, j.event, j.to_state
+        ON CONFLICT (shard, from_state, event, to_state) DO UPDATE SET n = c.n + excluded.n
       ),
       erased AS (
         DELETE FROM ${records} r USING updated u
@@ -305,6 +315,9 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
       ) items
       WHERE item IS NOT NULL
       GROUP BY item`,
+    transitions: `
+      SELECT from_state AS "from", event, to_state AS "to", sum(n)::bigint AS count
+      FROM ${s}.transition_counts GROUP BY from_state, event, to_state`,
     ...outboxStatements(outbox),
     nextWakeAtWrite: nextWakeAtSql(schema, 'write'),
     nextWakeAtRead: nextWakeAtSql(schema, 'read'),

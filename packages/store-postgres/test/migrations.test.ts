@@ -42,6 +42,7 @@ describe.skipIf(!postgresAvailable)('postgres store: opening and migrations', ()
       'outbox',
       'records',
       'schema_migrations',
+      'transition_counts',
     ]);
     const { rows } = await factory.admin.query<{ indexname: string; indexdef: string }>(
       "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'onboardings%due'",
@@ -86,7 +87,7 @@ describe.skipIf(!postgresAvailable)('postgres store: opening and migrations', ()
       client.release();
     }
     const store = await factory.open({ schema });
-    expect(store.migrationsApplied()).toEqual([4, 5]);
+    expect(store.migrationsApplied()).toEqual([4, 5, 6]);
     const { rows } = await factory.admin.query(
       `SELECT count(*)::int AS n FROM "${schema}".onboardings WHERE seq IS NULL`,
     );

@@ -141,6 +141,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX onboardings_errors ON onboardings (last_error) WHERE last_error IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- The journal by (from, event, to), kept as counters by each commit: the console's machine
+      -- chart would otherwise group millions of journal rows on every refresh. Counted from the
+      -- journal once here, so a store migrated mid-run shows its whole history.
+      CREATE TABLE transition_counts (
+        from_state TEXT NOT NULL,
+        event      TEXT NOT NULL,
+        to_state   TEXT NOT NULL,
+        n          INTEGER NOT NULL,
+        PRIMARY KEY (from_state, event, to_state)
+      ) WITHOUT ROWID;
+      INSERT INTO transition_counts (from_state, event, to_state, n)
+        SELECT from_state, event, to_state, COUNT(*) FROM journal GROUP BY from_state, event, to_state;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`; returns the versions it applied. */

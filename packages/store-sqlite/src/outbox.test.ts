@@ -78,9 +78,9 @@ describe('sqlite store: outbox', () => {
       expect(plan(OUTBOX_SQL.oldestPending, [])).toMatch(/^(SCAN|SEARCH) outbox USING INDEX outbox_pending$/);
       expect(plan(OUTBOX_SQL.countsByStatus, [])).toBe('SCAN outbox USING COVERING INDEX outbox_status');
       // Numbering a user's next event reads only that user's entries of outbox_user_seq.
-      expect(
-        plan(OUTBOX_SQL.insertNext, { userId: 'u1', type: 'verified', payload: '{}', now: T0 }),
-      ).toBe('SEARCH outbox USING COVERING INDEX outbox_user_seq (user_id=?)');
+      expect(plan(OUTBOX_SQL.insertNext, { userId: 'u1', type: 'verified', payload: '{}', now: T0 })).toBe(
+        'SEARCH outbox USING COVERING INDEX outbox_user_seq (user_id=?)',
+      );
     }
     const pending = s.raw.prepare("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").pluck().get();
     expect(pending).toBe(300);
@@ -176,7 +176,7 @@ describe('sqlite store: outbox', () => {
               1, 2, NULL, 'transient in createUser: status 503', NULL, 0, 7)`);
     old.close();
     const s = openStore();
-    expect(s.migrationsApplied()).toEqual([5]);
+    expect(s.migrationsApplied()).toEqual([5, 6]);
     expect((await s.list({ limit: 10 })).map((r) => r.userId)).toEqual(['a', 'b']);
     expect((await s.list({ outcome: 'verified', limit: 10 })).map((r) => r.userId)).toEqual(['b']);
     expect((await s.list({ changedSince: 6, limit: 10 })).map((r) => r.userId)).toEqual(['a']);

@@ -189,10 +189,53 @@ describe('sqlite store', () => {
              ('new-a', 'policyPending', '{}', 1, 1, 5, 0, 0)`);
     old.close();
     const s = openStore();
-    expect(s.migrationsApplied()).toEqual([4, 5]);
+    expect(s.migrationsApplied()).toEqual([4, 5, 6]);
     expect(await s.nextWakeAt('write')).toBe(5);
     const claimed = await s.claimDue({ now: 10, limit: 10, owner: 'w', leaseMs: 1000, lane: 'write' });
     expect(claimed.map((r) => r.userId)).toEqual(['started', 'new-b', 'new-a']);
+  });
+
+  it('migration 6 on a file from before it counts the journal already there by transition', async () => {
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version <= 5)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(m.version);
+    }
+    old.exec(`
+      INSERT INTO onboardings (user_id, state, snapshot, machine_version, version, wake_at, created_at, updated_at)
+      VALUES ('a', 'userCreated', '{}', 1, 3, 5, 0, 0), ('b', 'userCreated', '{}', 1, 2, 5, 0, 0);
+      INSERT INTO journal (user_id, at, from_state, event, to_state)
+      VALUES ('a', 1, 'policyPending', 'STEP_FAILED', 'policyPending'),
+             ('a', 2, 'policyPending', 'POLICY_RECORDED', 'userCreated'),
+             ('b', 3, 'policyPending', 'POLICY_RECORDED', 'userCreated')`);
+    old.close();
+    const s = openStore();
+    expect(s.migrationsApplied()).toEqual([6]);
+    const row = await s.get('b');
+    await s.commit([
+      {
+        userId: 'b',
+        expectedVersion: row!.version,
+        state: 'verificationPending',
+        snapshot: { value: 'verificationPending', context: {} },
+        wakeAt: 9,
+        attempts: 0,
+        lastError: null,
+        outcome: null,
+        journal: [{ userId: 'b', at: 4, from: 'userCreated', event: 'USER_UPSERTED', to: 'verificationPending' }],
+        releaseLease: true,
+        now: 4,
+      },
+    ]);
+    expect(await s.countsByTransition()).toEqual(
+      expect.arrayContaining([
+        { from: 'policyPending', event: 'STEP_FAILED', to: 'policyPending', count: 1 },
+        { from: 'policyPending', event: 'POLICY_RECORDED', to: 'userCreated', count: 2 },
+        { from: 'userCreated', event: 'USER_UPSERTED', to: 'verificationPending', count: 1 },
+      ]),
+    );
+    expect(await s.countsByTransition()).toHaveLength(3);
   });
 
   it('new onboardings of one batch are still claimed in submit order after a VACUUM', async () => {

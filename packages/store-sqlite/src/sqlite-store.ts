@@ -12,8 +12,9 @@ import type {
   StateCounts,
   SubmitOutcome,
   TopLevelState,
+  TransitionCount,
 } from '@kyc-handoff/core';
-import { checkOutboxUser, LANES } from '@kyc-handoff/core';
+import { checkOutboxUser, LANES, TransitionTally } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
@@ -207,6 +208,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ),
     errorKinds: db.prepare<[], { kind: string; n: number }>(COUNTS_SQL.errorKinds),
     requestedItems: db.prepare<[], { item: string; n: number }>(COUNTS_SQL.requestedItems),
+    transitions: db.prepare<[], TransitionCount>(COUNTS_SQL.transitions),
+    countTransition: db.prepare<[string, string, string, number]>(COUNTS_SQL.countTransition),
   };
   const outbox = prepareOutbox(db);
   const list = prepareList<DbRow>(db);
@@ -319,6 +322,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const commitTx = db.transaction((transitions: readonly CommitTransition[]) => {
     for (const t of transitions) for (const payload of t.outbox ?? []) checkOutboxUser(t.userId, payload);
     const results: CommitResult[] = [];
+    const counted = new TransitionTally();
     for (const t of transitions) {
       const updated = q.commit.run({
         userId: t.userId,
@@ -337,10 +341,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         continue;
       }
       appendJournal(t.userId, t.journal);
+      counted.add(t.journal);
       if (t.outbox !== undefined && t.outbox.length > 0) outbox.write(t.userId, t.outbox, t.now);
       if (t.eraseRecord === true || (eraseWhenTerminal && t.outcome !== null)) erase(t.userId);
       results.push({ userId: t.userId, committed: true, newVersion: t.expectedVersion + 1 });
     }
+    for (const { from, event, to, count } of counted.counts()) q.countTransition.run(from, event, to, count);
     return results;
   });
 
@@ -456,6 +462,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     countsByRequestedItem: () =>
       run(() => Object.fromEntries(q.requestedItems.all().map(({ item, n }) => [item, n]))),
+
+    countsByTransition: () => run(() => q.transitions.all()),
 
     claimOutbox: (opts) => run(() => outbox.claim.immediate(opts)),
     settleOutbox: (settlements) => run(() => outbox.settle.immediate(settlements)),

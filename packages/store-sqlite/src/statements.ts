@@ -208,6 +208,10 @@ export const COUNTS_SQL = {
       WHERE o.state = 'requiresData'
     )
     GROUP BY item`,
+  transitions: 'SELECT from_state AS "from", event, to_state AS "to", n AS count FROM transition_counts',
+  countTransition: `
+    INSERT INTO transition_counts (from_state, event, to_state, n) VALUES (?, ?, ?, ?)
+    ON CONFLICT (from_state, event, to_state) DO UPDATE SET n = n + excluded.n`,
 } as const;
 
 export const ROW_COLUMNS =

@@ -232,6 +232,14 @@ export interface CommitResult {
 /** Onboardings by top-level state; a state with none may be absent. */
 export type StateCounts = Partial<Record<TopLevelState, number>>;
 
+/** How often one transition (as the journal names it: state paths and the event) was committed. */
+export interface TransitionCount {
+  from: string;
+  event: string;
+  to: string;
+  count: number;
+}
+
 /**
  * Durable storage of onboardings. Every adapter passes the shared contract suite. Records are kept
  * encrypted by the adapter and never copied into rows, snapshots or the journal.
@@ -279,6 +287,12 @@ export interface OnboardingStore {
   countsByErrorKind(): Promise<Record<string, number>>;
   /** Onboardings waiting for data, by what Crossmint asked for (`data:kyc-data`, `document:id`, …). */
   countsByRequestedItem(): Promise<Record<string, number>>;
+  /**
+   * Every journal entry ever committed, counted by (from, event, to): the fleet on the machine's
+   * chart. Kept as counters updated in the commit's transaction, so it costs the same on a million
+   * onboardings as on ten; a stale commit counts nothing. In no particular order.
+   */
+  countsByTransition(): Promise<TransitionCount[]>;
   /**
    * Leases up to `limit` outbox events for delivery: pending, due, not leased by a live deliverer,
    * and for each user only its lowest pending sequence number, so one user's events are delivered
@@ -359,5 +373,25 @@ export function checkOutboxUser(userId: string, payload: OutboxPayload): void {
     throw new Error(
       `an outbox event of user ${payload.userId} was given with the onboarding of user ${userId}`,
     );
+  }
+}
+
+/** Journal entries counted by (from, event, to): what a store adds to its counters in a commit. */
+export class TransitionTally {
+  readonly #counts = new Map<string, TransitionCount>();
+
+  add(entries: readonly Pick<JournalEntry, 'from' | 'event' | 'to'>[]): void {
+    for (const { from, event, to } of entries) {
+      // NUL cannot occur in a state path or an event type, so the key is unambiguous.
+      const key = `${from}\0${event}\0${to}`;
+      const known = this.#counts.get(key);
+      if (known === undefined) this.#counts.set(key, { from, event, to, count: 1 });
+      else known.count++;
+    }
+  }
+
+  /** In key order, so that concurrent writers lock counter rows in one order and never deadlock. */
+  counts(): TransitionCount[] {
+    return [...this.#counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
   }
 }

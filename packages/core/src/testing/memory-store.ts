@@ -23,6 +23,7 @@ import {
   StoredRecordError,
   type StoredRecordProblem,
   type SubmitOutcome,
+  TransitionTally,
 } from '../ports/store.js';
 import type { InputRecord } from '../schemas/record.js';
 
@@ -327,6 +328,12 @@ export function createMemoryStore(): MemoryStore {
         counts[kind] = (counts[kind] ?? 0) + 1;
       }
       return counts;
+    },
+
+    async countsByTransition() {
+      const tally = new TransitionTally();
+      for (const { journal } of entries.values()) tally.add(journal);
+      return tally.counts();
     },
 
     async countsByRequestedItem() {

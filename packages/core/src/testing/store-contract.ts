@@ -13,6 +13,7 @@ import {
   type OutboxEventType,
   type OutboxPayload,
   type Outcome,
+  type TransitionCount,
 } from '../ports/store.js';
 import type { InputRecord } from '../schemas/record.js';
 import { CANARY, canaryRecord, sampleOnboarding, sampleRecord } from './fixtures.js';
@@ -1732,6 +1733,49 @@ export function runStoreContract(
           'document:id': 2,
           'document:selfie': 1,
         });
+      });
+      it('countsByTransition counts committed journal entries by from, event and to; a stale commit counts nothing', async () => {
+        expect(await store.countsByTransition()).toEqual([]);
+        await seed([T0, T0, T0]);
+        const rows = await claimAll('w1');
+        const entry = (userId: string, from: string, event: string, to: string) => ({
+          userId,
+          at: T0 + 10,
+          from,
+          event,
+          to,
+        });
+        await store.commit([
+          transition(rows[0]!, {
+            journal: [
+              entry(rows[0]!.userId, 'policyPending', 'POLICY_RECORDED', 'userCreated'),
+              entry(rows[0]!.userId, 'userCreated', 'USER_UPSERTED', 'verificationPending.triggering'),
+            ],
+          }),
+          transition(rows[1]!, {
+            journal: [entry(rows[1]!.userId, 'policyPending', 'POLICY_RECORDED', 'userCreated')],
+          }),
+          // Stale: a newer write won; its journal is not appended, so it is not counted either.
+          transition(rows[2]!, {
+            expectedVersion: rows[2]!.version + 3,
+            journal: [entry(rows[2]!.userId, 'policyPending', 'STEP_FAILED', 'policyPending')],
+          }),
+        ]);
+        // A later commit adds to the same counter rather than starting another.
+        const again = await store.get(rows[1]!.userId);
+        await store.commit([
+          transition(again!, {
+            journal: [
+              entry(rows[1]!.userId, 'userCreated', 'USER_UPSERTED', 'verificationPending.triggering'),
+            ],
+          }),
+        ]);
+        const byKey = (counts: TransitionCount[]) =>
+          [...counts].sort((a, b) => `${a.from}${a.event}`.localeCompare(`${b.from}${b.event}`));
+        expect(byKey(await store.countsByTransition())).toEqual([
+          { from: 'policyPending', event: 'POLICY_RECORDED', to: 'userCreated', count: 2 },
+          { from: 'userCreated', event: 'USER_UPSERTED', to: 'verificationPending.triggering', count: 2 },
+        ]);
       });
     });
 
