@@ -141,6 +141,21 @@ export class TokenBucket {
     this.pace = Math.min(this.limitPerMinute * PACE, this.pace + this.limitPerMinute * RECOVERY_PER_SUCCESS);
   }
 
+  /**
+   * Tokens there now, refilled to this moment (fractional; with a shared budget, this worker's
+   * credit only); Infinity when unlimited. For metrics: taking a token still goes through reserve.
+   */
+  available(): number {
+    if (this.unlimited) return Number.POSITIVE_INFINITY;
+    this.refill(this.clock.now());
+    return this.tokens;
+  }
+
+  /** Milliseconds Crossmint's Retry-After still pauses this budget (0 when not paused). */
+  pausedForMs(): number {
+    return Math.max(0, this.pausedUntil - this.clock.now());
+  }
+
   snapshot(): BudgetSnapshot {
     return {
       limitPerMinute: this.limitPerMinute,

@@ -1,5 +1,5 @@
-import { hasSharedBudget, type NewOnboarding, type OutboxStats } from '@kyc-handoff/core';
-import { Budgets } from './budget.js';
+import { hasSharedBudget, type Lane, type NewOnboarding, type OutboxStats } from '@kyc-handoff/core';
+import { Budgets, type TokenBucket } from './budget.js';
 import { GroupCommitter } from './committer.js';
 import { ConnectivityWatch, watchedPort } from './connectivity.js';
 import { type Delivery, type DeliveryHandler, type DeliveryOptions, startDelivery } from './deliverer.js';
@@ -70,7 +70,19 @@ export interface Handoff {
     readsGranted: number;
     /** Onboardings this handoff quarantined (moved to failed because their row or record was unreadable). */
     quarantined: number;
+    /** Per budget: what metrics show of it now (cheap: no store query). */
+    budgets: Record<Lane, BudgetActivity>;
   };
+}
+
+/** A budget as `activity()` shows it. */
+export interface BudgetActivity {
+  /** Tokens there now (fractional; with a shared budget, this worker's credit); Infinity when unlimited. */
+  tokens: number;
+  /** Whether the run loop waits for this budget's next token before claiming more (due work waits for it). */
+  waitingForToken: boolean;
+  /** Milliseconds Crossmint's Retry-After still pauses this budget (0 when not paused). */
+  pausedForMs: number;
 }
 
 /** The engine: a store, a Crossmint port and the budgets, driven by a scheduler. See the README. */
@@ -253,8 +265,20 @@ export function createHandoff(options: HandoffOptions): Handoff {
       writesGranted: budgets.write.snapshot().granted,
       readsGranted: budgets.read.snapshot().granted,
       quarantined: counters.quarantined,
+      budgets: {
+        write: budgetActivity(budgets.write, scheduler),
+        read: budgetActivity(budgets.read, scheduler),
+      },
     }),
   };
   busyOf.set(handoff, () => scheduler.looping || scheduler.driving > counters.idleWaits);
   return handoff;
+}
+
+function budgetActivity(bucket: TokenBucket, scheduler: Scheduler): BudgetActivity {
+  return {
+    tokens: bucket.available(),
+    waitingForToken: scheduler.waitingForToken(bucket.lane),
+    pausedForMs: bucket.pausedForMs(),
+  };
 }

@@ -16,7 +16,7 @@ export {
   type HeldDocument,
 } from './documents.js';
 export { FATAL_KINDS, type FatalKind, HandoffFatalError } from './fatal.js';
-export { createHandoff, type Handoff } from './handoff.js';
+export { type BudgetActivity, createHandoff, type Handoff } from './handoff.js';
 export { createStatelyInspector, type InspectorTarget } from './inspect.js';
 export type { SubmitResult } from './intake.js';
 export type { ListFilter, OnboardingListing } from './listing.js';

@@ -101,6 +101,14 @@ export class Scheduler {
    * The run loop is doing something other than waiting on the clock: claiming, counting, listening.
    * With a store that answers asynchronously (PostgreSQL), a VirtualClock must not jump meanwhile.
    */
+  /**
+   * Whether the run loop waits for a token of `lane` before it claims again: its last claim found
+   * the budget empty, or filled every token it had while slots were free (due work waits for tokens).
+   */
+  waitingForToken(lane: Lane): boolean {
+    return this.queues.includes(lane) && this.laneStates[lane].kind === 'starved';
+  }
+
   get looping(): boolean {
     return this.running && !this.waiting;
   }
