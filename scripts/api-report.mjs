@@ -29,6 +29,7 @@ const ENTRIES = [
   ['store-sqlite-testing', 'packages/store-sqlite', 'dist/testing.d.ts'],
   ['store-postgres', 'packages/store-postgres', 'dist/index.d.ts'],
   ['store-postgres-testing', 'packages/store-postgres', 'dist/testing.d.ts'],
+  ['console', 'packages/console', 'dist/index.d.ts'],
   ['cli', 'apps/cli', 'dist/index.d.ts'],
 ];
 

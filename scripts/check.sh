@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 source scripts/postgres.sh
+source scripts/chromium.sh
 
 echo "› lint and format" >&2
 pnpm exec biome ci . >&2

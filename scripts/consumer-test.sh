@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 PACKAGES=(packages/core packages/crossmint-http packages/engine packages/sandbox packages/store-sqlite
-  packages/store-postgres apps/cli)
+  packages/store-postgres packages/console apps/cli)
 TYPESCRIPT=typescript@5.9.3
 TYPES_NODE=@types/node@^20
 
