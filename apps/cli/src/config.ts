@@ -11,6 +11,7 @@ import {
   type CrossmintClient,
   type CrossmintEnv,
   createCrossmintClient,
+  type DebugInfo,
 } from '@kyc-handoff/crossmint-http';
 import { loadOrCreateDemoKeyring, openSqliteStore } from '@kyc-handoff/store-sqlite';
 import { type Command, Option } from 'commander';
@@ -180,8 +181,15 @@ export async function openStore(flags: GlobalFlags, keyring?: Keyring): Promise<
   }
 }
 
-/** Builds the Crossmint client; the key is checked before any call and never printed. */
-export function openClient(flags: GlobalFlags, command: Command): CrossmintClient {
+/**
+ * Builds the Crossmint client; the key is checked before any call and never printed. `onCall` sees
+ * each call as it ends (method, path, status, duration: never a key or a body), e.g. for metrics.
+ */
+export function openClient(
+  flags: GlobalFlags,
+  command: Command,
+  onCall?: (info: DebugInfo) => void,
+): CrossmintClient {
   const envFromFlag = command.getOptionValueSource('env') === 'cli' && flags.env !== undefined;
   const baseUrlFromFlag = command.getOptionValueSource('baseUrl') === 'cli';
   if (envFromFlag && baseUrlFromFlag) {
@@ -200,11 +208,15 @@ export function openClient(flags: GlobalFlags, command: Command): CrossmintClien
   try {
     return createCrossmintClient(target, {
       apiKey,
-      ...(flags.debug === true && {
-        debug: (info) =>
-          process.stderr.write(
-            `debug: ${info.method} ${info.path} → ${info.status ?? info.errorKind ?? '?'} in ${Math.round(info.durationMs)} ms\n`,
-          ),
+      ...((flags.debug === true || onCall !== undefined) && {
+        debug: (info) => {
+          if (flags.debug === true) {
+            process.stderr.write(
+              `debug: ${info.method} ${info.path} → ${info.status ?? info.errorKind ?? '?'} in ${Math.round(info.durationMs)} ms\n`,
+            );
+          }
+          onCall?.(info);
+        },
       }),
     });
   } catch (error) {

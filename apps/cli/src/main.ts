@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { consoleCommand } from './commands/console.js';
 import { demoCommand } from './commands/demo.js';
 import { diagramCommand } from './commands/diagram.js';
 import { exportCommand } from './commands/export.js';
@@ -24,6 +25,7 @@ for (const command of [
   resumeCommand(),
   workerCommand(),
   statusCommand(),
+  consoleCommand(),
   exportCommand(),
   supplyCommand(),
   retryCommand(),

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Metrics } from '@kyc-handoff/console';
 import {
   DEFAULT_POLICY,
   type OnboardingStore,
@@ -24,6 +25,13 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type GlobalFlags, openClient, openStore } from './config.js';
 import { UserError } from './errors.js';
 import { type AttachedInspector, attachInspector } from './inspect.js';
+import {
+  type MetricsFlags,
+  type MetricsServer,
+  type SessionMetrics,
+  serveMetrics,
+  sessionMetrics,
+} from './metrics-option.js';
 import {
   drainWebhooks,
   type WebhookFlags,
@@ -179,6 +187,8 @@ export interface Session {
    * itself then drains the outbox for up to --webhook-drain-ms.
    */
   run(until: 'idle' | 'triggered' | 'stopped'): Promise<{ interrupted: boolean }>;
+  /** The session's Prometheus metrics (with --metrics-port or --console), Crossmint calls counted. */
+  metrics?: Metrics | undefined;
   close(): Promise<void>;
 }
 
@@ -193,6 +203,8 @@ export interface SessionOptions {
   documentsDir?: string;
   /** Deliver the outbox to this webhook while the session runs (checked by webhookTarget). */
   webhook?: WebhookTarget | undefined;
+  /** Serve Prometheus metrics while the session runs (--metrics-port). */
+  metrics?: SessionMetrics | undefined;
 }
 
 /** The reader of document files: inside the documents folder only, within the memory budget. */
@@ -217,15 +229,16 @@ function documentReaderFor(flags: RunFlags, fallbackDir: string | undefined): Do
  * what every command that drives onboardings against Crossmint opens (the demo brings its sandbox).
  */
 export async function openSession(
-  flags: GlobalFlags & RunFlags,
+  flags: GlobalFlags & RunFlags & MetricsFlags & { console?: number | undefined },
   command: Command,
   options: Omit<SessionOptions, 'crossmint' | 'store' | 'flags'> = {},
 ): Promise<Session> {
   // A webhook that cannot work is refused first, before the key is read or the store opened.
   const webhook = webhookTarget(flags, command);
-  const crossmint = openClient(flags, command);
+  const metrics = sessionMetrics(flags, command);
+  const crossmint = openClient(flags, command, metrics?.metrics.observeCall);
   const store = await openStore(flags);
-  return startSession({ crossmint, store, flags, webhook, ...options });
+  return startSession({ crossmint, store, flags, webhook, metrics, ...options });
 }
 
 export async function startSession(options: SessionOptions): Promise<Session> {
@@ -251,6 +264,18 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     ...(options.precheck !== undefined && { precheck: options.precheck }),
     ...(options.idleSweepMs !== undefined && { idleSweepMs: options.idleSweepMs }),
   });
+  const served = options.metrics;
+  let metricsServer: MetricsServer | undefined;
+  if (served?.port !== undefined) {
+    metricsServer = await serveMetrics({ ...served, port: served.port }, handoff).catch(
+      async (error: unknown) => {
+        await Promise.all([options.crossmint.close(), options.store.close()]);
+        throw error;
+      },
+    );
+  } else {
+    served?.metrics.attach({ handoff });
+  }
   // Delivered alongside the run, from the start: `submitted` events go out while records are read.
   let delivery: Delivery | undefined;
   if (options.webhook !== undefined) {
@@ -292,7 +317,10 @@ export async function startSession(options: SessionOptions): Promise<Session> {
     handoff,
     store: options.store,
     run,
+    metrics: served?.metrics,
     async close() {
+      if (metricsServer !== undefined) await metricsServer.close();
+      else served?.metrics.close();
       await delivery?.stop({ graceMs: 2_000 });
       attached?.close();
       await options.crossmint.close();

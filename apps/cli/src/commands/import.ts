@@ -4,14 +4,16 @@ import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { describeStore, type GlobalFlags, parseStoreSpec, withGlobalOptions } from '../config.js';
+import { type ConsoleFlags, startConsoleFor, withConsoleOption } from '../console-option.js';
 import { action, EXIT, UserError } from '../errors.js';
 import { csvRecords } from '../input/csv.js';
 import { ndjsonRecords } from '../input/ndjson.js';
+import { withMetricsOptions } from '../metrics-option.js';
 import { importAndRun } from '../pipeline.js';
 import { Reporter } from '../report.js';
 import { openSession, pollPolicy, type RunFlags, withPollOption, withRunOptions } from '../session.js';
 
-interface ImportFlags extends GlobalFlags, RunFlags {
+interface ImportFlags extends GlobalFlags, RunFlags, ConsoleFlags {
   format?: 'csv' | 'ndjson';
   report?: string;
   update?: boolean;
@@ -37,7 +39,7 @@ export function importCommand(): Command {
     .option('--no-wait', 'exit once every record is submitted and its verification triggered')
     .option('--no-precheck', 'send records even when the region check says they lack something')
     .option('--json', 'print the summary as JSON on stdout');
-  withPollOption(withRunOptions(withGlobalOptions(command)));
+  withConsoleOption(withMetricsOptions(withPollOption(withRunOptions(withGlobalOptions(command)))));
   return command
     .addHelpText(
       'after',
@@ -68,10 +70,12 @@ Exit status: 0 when the run completed (whatever the outcomes), 1 on a fatal prob
           // Documents named by a file's records are found beside it, wherever the import runs from.
           ...(file !== '-' && { documentsDir: dirname(resolve(file)) }),
           ...pollPolicy(flags),
-        }).catch(async (error: unknown) => {
-          await reporter.close();
-          throw error;
-        });
+        })
+          .then((opened) => startConsoleFor(opened, flags))
+          .catch(async (error: unknown) => {
+            await reporter.close();
+            throw error;
+          });
         try {
           const input: Readable = file === '-' ? process.stdin : createReadStream(file);
           const source = format === 'csv' ? csvRecords(input) : ndjsonRecords(input);

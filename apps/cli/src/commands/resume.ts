@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { describeStore, type GlobalFlags, parseStoreSpec, withGlobalOptions } from '../config.js';
+import { type ConsoleFlags, startConsoleFor, withConsoleOption } from '../console-option.js';
 import { action, EXIT } from '../errors.js';
+import { withMetricsOptions } from '../metrics-option.js';
 import { startProgress } from '../progress.js';
 import { openSession, pollPolicy, type RunFlags, withPollOption, withRunOptions } from '../session.js';
 import { formatCounts } from '../summary.js';
@@ -10,7 +12,7 @@ export function resumeCommand(): Command {
   const command = new Command('resume').description(
     'continue every unfinished onboarding in the store until each is verified, rejected, waiting for data or failed',
   );
-  withPollOption(withRunOptions(withGlobalOptions(command)));
+  withConsoleOption(withMetricsOptions(withPollOption(withRunOptions(withGlobalOptions(command)))));
   return command
     .addHelpText(
       'after',
@@ -21,8 +23,8 @@ Example:
 Exit status: 0 when nothing is left to do, 1 on a fatal problem, 130 when interrupted.`,
     )
     .action(
-      action(async (flags: GlobalFlags & RunFlags & { pollMs?: number }, cmd: Command) => {
-        const session = await openSession(flags, cmd, pollPolicy(flags));
+      action(async (flags: GlobalFlags & RunFlags & ConsoleFlags & { pollMs?: number }, cmd: Command) => {
+        const session = await startConsoleFor(await openSession(flags, cmd, pollPolicy(flags)), flags);
         try {
           const progress = startProgress(session.handoff, {
             until: 'idle',

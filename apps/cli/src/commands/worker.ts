@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { describeStore, type GlobalFlags, parseStoreSpec, withGlobalOptions } from '../config.js';
+import { type ConsoleFlags, startConsoleFor, withConsoleOption } from '../console-option.js';
 import { action } from '../errors.js';
+import { withMetricsOptions } from '../metrics-option.js';
 import { startProgress } from '../progress.js';
 import { openSession, pollPolicy, type RunFlags, withPollOption, withRunOptions } from '../session.js';
 import { formatCounts } from '../summary.js';
@@ -10,7 +12,7 @@ export function workerCommand(): Command {
   const command = new Command('worker').description(
     'run the engine until SIGINT/SIGTERM, picking up work others submit (several workers can share a PostgreSQL store)',
   );
-  withPollOption(withRunOptions(withGlobalOptions(command)));
+  withConsoleOption(withMetricsOptions(withPollOption(withRunOptions(withGlobalOptions(command)))));
   return command
     .addHelpText(
       'after',
@@ -22,8 +24,8 @@ Example:
 Exit status: 0 after a graceful stop (SIGINT/SIGTERM), 1 on a fatal problem, 130 on a second signal.`,
     )
     .action(
-      action(async (flags: GlobalFlags & RunFlags & { pollMs?: number }, cmd: Command) => {
-        const session = await openSession(flags, cmd, pollPolicy(flags));
+      action(async (flags: GlobalFlags & RunFlags & ConsoleFlags & { pollMs?: number }, cmd: Command) => {
+        const session = await startConsoleFor(await openSession(flags, cmd, pollPolicy(flags)), flags);
         const label = describeStore(parseStoreSpec(flags.store));
         try {
           process.stderr.write(
