@@ -111,7 +111,7 @@ async function submitTemplate(store: OnboardingStore): Promise<Json> {
   return row.snapshot as unknown as Json;
 }
 
-async function buildSqlite(path: string, rows: number): Promise<number> {
+export async function buildSqlite(path: string, rows: number): Promise<number> {
   const store = openSqliteStore({ path, keyring: parseKeyring(ENCRYPTION_KEY) });
   try {
     const started = performance.now();
@@ -133,13 +133,13 @@ async function buildSqlite(path: string, rows: number): Promise<number> {
   }
 }
 
-function psqlOn(url: string, sql: string): void {
+export function psqlOn(url: string, sql: string): void {
   execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql], { encoding: 'utf8' });
 }
 
 const quote = (s: string | null) => (s === null ? 'NULL' : `'${s.replaceAll("'", "''")}'`);
 
-async function buildPostgres(url: string, rows: number): Promise<number> {
+export async function buildPostgres(url: string, rows: number): Promise<number> {
   const store = await openPostgresStore({ connectionString: url, keyring: parseKeyring(ENCRYPTION_KEY) });
   try {
     const started = performance.now();
