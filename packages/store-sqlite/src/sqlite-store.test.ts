@@ -223,7 +223,9 @@ describe('sqlite store', () => {
         attempts: 0,
         lastError: null,
         outcome: null,
-        journal: [{ userId: 'b', at: 4, from: 'userCreated', event: 'USER_UPSERTED', to: 'verificationPending' }],
+        journal: [
+          { userId: 'b', at: 4, from: 'userCreated', event: 'USER_UPSERTED', to: 'verificationPending' },
+        ],
         releaseLease: true,
         now: 4,
       },
