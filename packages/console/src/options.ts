@@ -34,7 +34,12 @@ export interface StartConsoleOptions extends Omit<ConsoleOptions, 'allowedHosts'
   port?: number | undefined;
 }
 
-export const CONSOLE_DEFAULTS = { host: '127.0.0.1', port: 4300 } as const;
+export const CONSOLE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 4300,
+  /** How long startConsole waits for the first counts before it answers anyway. */
+  firstCountsMs: 10_000,
+} as const;
 
 /** A port as the console takes it: a whole number from 0 to 65535; anything else is refused here. */
 export function checkPort(port: number): number {

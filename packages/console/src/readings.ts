@@ -68,6 +68,8 @@ export interface Readings {
   invalidate(): void;
   /** Starts the first read of each, so that even the first page rarely waits. */
   warm(): void;
+  /** Resolves once each has been read once (or failed), or after `timeoutMs`, whichever is first. */
+  ready(timeoutMs: number): Promise<void>;
 }
 
 export function createReadings(
@@ -88,6 +90,16 @@ export function createReadings(
     },
     warm() {
       for (const reading of Object.values(all)) reading.get().catch(() => {});
+    },
+    async ready(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const read = Promise.allSettled(Object.values(all).map((reading) => reading.get()));
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+      });
+      await Promise.race([read, late]);
+      clearTimeout(timer);
     },
   };
 }

@@ -17,7 +17,8 @@ export interface RunningConsole {
 const urlHost = (host: string) => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
 
 /**
- * Serves the console on `host:port` (127.0.0.1:4300 by default: only this machine can connect).
+ * Serves the console on `host:port` (127.0.0.1:4300 by default: only this machine can connect) and
+ * resolves once the counts its pages show have been read once (at most CONSOLE_DEFAULTS.firstCountsMs).
  * Rejects with a message naming the address when it cannot listen (the port is taken, the address
  * is not this machine's).
  */
@@ -26,7 +27,7 @@ export async function startConsole(options: StartConsoleOptions): Promise<Runnin
   const requested = checkPort(options.port ?? CONSOLE_DEFAULTS.port);
   let bound = requested;
   // Only the bound address and localhost with the bound port may be named by the Host header.
-  const { app, token } = createConsoleWith(options, () => [
+  const { app, token, ready } = createConsoleWith(options, () => [
     `${urlHost(host)}:${bound}`,
     `localhost:${bound}`,
   ]);
@@ -51,6 +52,9 @@ export async function startConsole(options: StartConsoleOptions): Promise<Runnin
     });
   });
   bound = (server.address() as AddressInfo).port;
+  // Listening first, so a taken port is said at once; announced once the first counts are in, so the
+  // operator's first page does not wait for a million rows to be counted.
+  await ready(CONSOLE_DEFAULTS.firstCountsMs);
   const url = `http://${urlHost(host)}:${bound}/?token=${token}`;
   return {
     url,

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { Reading } from '../src/readings.js';
+import type { OutboxStats } from '@kyc-handoff/core';
+import type { Handoff, HandoffStats } from '@kyc-handoff/engine';
+import { describe, expect, it, vi } from 'vitest';
+import { createReadings, Reading } from '../src/readings.js';
 
 /** A store aggregate whose answers the test releases one by one, and a clock the test moves. */
 function world(costMs = 0) {
@@ -90,5 +92,60 @@ describe('Reading: a console aggregate, stale-while-revalidate', () => {
     await expect(w.reading.get()).rejects.toThrow('store unavailable');
     w.failNext(false);
     expect(await w.reading.get()).toBe(2);
+  });
+});
+
+describe('Readings.ready: the console announces itself once the first counts are in', () => {
+  const handoffWith = (stats: () => Promise<HandoffStats>) =>
+    ({
+      stats,
+      breakdown: async () => ({ errorKinds: {}, requestedItems: {} }),
+      outbox: {
+        stats: async (): Promise<OutboxStats> => ({
+          pending: 0,
+          failed: 0,
+          delivered: 0,
+          oldestPendingAt: null,
+        }),
+      },
+    }) as unknown as Handoff;
+  const store = { countsByTransition: async () => [] };
+
+  it('resolves once every aggregate has been read, and the first page then needs no read', async () => {
+    let reads = 0;
+    const readings = createReadings(
+      handoffWith(async () => {
+        reads++;
+        return { states: { verified: 1 } } as unknown as HandoffStats;
+      }),
+      store,
+      () => 0,
+    );
+    await readings.ready(10_000);
+    expect(reads).toBe(1);
+    expect((await readings.stats.get()).states).toEqual({ verified: 1 });
+    expect(reads).toBe(1);
+  });
+
+  it('a store that does not answer holds the start back only until the timeout', async () => {
+    vi.useFakeTimers();
+    try {
+      const readings = createReadings(
+        handoffWith(() => new Promise<HandoffStats>(() => {})),
+        store,
+        () => 0,
+      );
+      let done = false;
+      const ready = readings.ready(10_000).then(() => {
+        done = true;
+      });
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await ready;
+      expect(done).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
