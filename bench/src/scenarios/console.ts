@@ -34,8 +34,9 @@ export interface ConsoleResult {
 const LOADS = 5;
 
 /** Starts `kyc-handoff console --port 0` and resolves with the URL (token included) it prints. */
-async function startConsole(spec: string): Promise<{ url: URL; child: ChildProcess }> {
+async function startConsole(spec: string): Promise<{ url: URL; child: ChildProcess; startMs: number }> {
   requireCli();
+  const started = performance.now();
   const child = spawn(process.execPath, [CLI, 'console', '--store', spec, '--port', '0'], {
     cwd: REPO_DIR,
     env: { ...process.env, KYC_HANDOFF_ENCRYPTION_KEY: ENCRYPTION_KEY },
@@ -53,7 +54,7 @@ async function startConsole(spec: string): Promise<{ url: URL; child: ChildProce
       reject(new Error(`console exited with ${code} before it listened:\n${seen}`)),
     );
   });
-  return { url, child };
+  return { url, child, startMs: performance.now() - started };
 }
 
 /** The page and every fragment it loads with htmx (hx-get), as paths to time. */
@@ -66,8 +67,18 @@ async function timePages(
   spec: string,
   userId: string,
 ): Promise<ConsolePageFigures[]> {
-  const { url, child } = await startConsole(spec);
+  const { url, child, startMs } = await startConsole(spec);
   const figures: ConsolePageFigures[] = [];
+  // The console announces its address once the first counts are read: the wait before the first page.
+  figures.push({
+    store,
+    page: '(start: until the address is printed)',
+    status: 200,
+    firstMs: round(startMs, 1),
+    maxMs: 0,
+    medianMs: 0,
+    bytes: 0,
+  });
   try {
     const load = async (path: string) => {
       const started = performance.now();
@@ -137,7 +148,7 @@ export async function consoleScenario(ctx: ScenarioContext): Promise<ConsoleResu
     rows,
     pages,
     slowestMs: Math.max(...pages.map((p) => p.maxMs)),
-    slowestFirstMs: Math.max(...pages.map((p) => p.firstMs)),
+    slowestFirstMs: Math.max(...pages.filter((p) => p.maxMs > 0).map((p) => p.firstMs)),
     allOk: pages.every((p) => p.status === 200),
   };
 }
