@@ -2,10 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_DIR, round } from '../lib/machine.js';
-import { PG_URL, pgAvailable } from '../lib/pg.js';
 import { CLI, requireCli } from '../lib/proc.js';
 import { ENCRYPTION_KEY, type ScenarioContext, tempDir } from './common.js';
-import { buildPostgres, buildSqlite, psqlOn } from './export.js';
+import { buildPostgres, buildSqlite, withScratchDatabase } from './export.js';
 
 export interface ConsolePageFigures {
   store: 'sqlite' | 'postgres';
@@ -125,22 +124,12 @@ export async function consoleScenario(ctx: ScenarioContext): Promise<ConsoleResu
     await buildSqlite(path, rows);
     pages.push(...(await timePages('sqlite', `sqlite:${path}`, userId)));
     ctx.log?.(`  sqlite: slowest ${Math.max(...pages.map((p) => p.maxMs))} ms`);
-    if (pgAvailable()) {
-      const database = `bench_console_${process.pid}`;
-      const url = `${PG_URL.replace(/\/[^/]*$/, '')}/${database}`;
-      psqlOn(PG_URL, `DROP DATABASE IF EXISTS ${database}`);
-      psqlOn(PG_URL, `CREATE DATABASE ${database}`);
-      try {
-        await buildPostgres(url, rows);
-        const pg = await timePages('postgres', url, userId);
-        pages.push(...pg);
-        ctx.log?.(`  postgres: slowest ${Math.max(...pg.map((p) => p.maxMs))} ms`);
-      } finally {
-        psqlOn(PG_URL, `DROP DATABASE IF EXISTS ${database}`);
-      }
-    } else {
-      ctx.log?.(`  PostgreSQL is not reachable at ${PG_URL} (set BENCH_PG_URL): SQLite only`);
-    }
+    await withScratchDatabase('console', ctx, async (url) => {
+      await buildPostgres(url, rows);
+      const pg = await timePages('postgres', url, userId);
+      pages.push(...pg);
+      ctx.log?.(`  postgres: slowest ${Math.max(...pg.map((p) => p.maxMs))} ms`);
+    });
   } finally {
     tmp.cleanup();
   }

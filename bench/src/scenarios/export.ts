@@ -164,6 +164,30 @@ export async function buildPostgres(url: string, rows: number): Promise<number> 
   }
 }
 
+/**
+ * Runs `use` against a scratch PostgreSQL database, dropped afterwards; says so and does nothing
+ * when no server answers.
+ */
+export async function withScratchDatabase(
+  label: string,
+  ctx: ScenarioContext,
+  use: (url: string) => Promise<void>,
+): Promise<void> {
+  if (!pgAvailable()) {
+    ctx.log?.(`  PostgreSQL is not reachable at ${PG_URL} (set BENCH_PG_URL): SQLite only`);
+    return;
+  }
+  const database = `bench_${label}_${process.pid}`;
+  const url = `${PG_URL.replace(/\/[^/]*$/, '')}/${database}`;
+  psqlOn(PG_URL, `DROP DATABASE IF EXISTS ${database}`);
+  psqlOn(PG_URL, `CREATE DATABASE ${database}`);
+  try {
+    await use(url);
+  } finally {
+    psqlOn(PG_URL, `DROP DATABASE IF EXISTS ${database}`);
+  }
+}
+
 /** `kyc-handoff export` of a store of 10^6 onboardings (quick: 10^5), NDJSON and CSV, SQLite and PostgreSQL. */
 export async function exportScenario(ctx: ScenarioContext): Promise<ExportResult> {
   const rows = ctx.lines ?? (ctx.quick ? 100_000 : 1_000_000);
@@ -198,20 +222,9 @@ export async function exportScenario(ctx: ScenarioContext): Promise<ExportResult
     const sqlitePath = join(tmp.dir, 'export.db');
     const sqliteBuild = await buildSqlite(sqlitePath, rows);
     await time('sqlite', `sqlite:${sqlitePath}`, sqliteBuild);
-    if (pgAvailable()) {
-      const database = `bench_export_${process.pid}`;
-      const admin = PG_URL;
-      const url = `${PG_URL.replace(/\/[^/]*$/, '')}/${database}`;
-      psqlOn(admin, `DROP DATABASE IF EXISTS ${database}`);
-      psqlOn(admin, `CREATE DATABASE ${database}`);
-      try {
-        await time('postgres', url, await buildPostgres(url, rows));
-      } finally {
-        psqlOn(admin, `DROP DATABASE IF EXISTS ${database}`);
-      }
-    } else {
-      ctx.log?.(`  PostgreSQL is not reachable at ${PG_URL} (set BENCH_PG_URL): SQLite only`);
-    }
+    await withScratchDatabase('export', ctx, async (url) => {
+      await time('postgres', url, await buildPostgres(url, rows));
+    });
   } finally {
     tmp.cleanup();
   }
