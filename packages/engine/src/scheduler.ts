@@ -98,10 +98,6 @@ export class Scheduler {
   }
 
   /**
-   * The run loop is doing something other than waiting on the clock: claiming, counting, listening.
-   * With a store that answers asynchronously (PostgreSQL), a VirtualClock must not jump meanwhile.
-   */
-  /**
    * Whether the run loop waits for a token of `lane` before it claims again: its last claim found
    * the budget empty, or filled every token it had while slots were free (due work waits for tokens).
    */
@@ -109,6 +105,10 @@ export class Scheduler {
     return this.queues.includes(lane) && this.laneStates[lane].kind === 'starved';
   }
 
+  /**
+   * The run loop is doing something other than waiting on the clock: claiming, counting, listening.
+   * With a store that answers asynchronously (PostgreSQL), a VirtualClock must not jump meanwhile.
+   */
   get looping(): boolean {
     return this.running && !this.waiting;
   }
