@@ -140,7 +140,7 @@ report "tsc, module esnext + moduleResolution bundler (as strict)" "$bundler_log
   "$bundler_start"
 
 if [ -f dist/main.js ] && [ -f dist/examples-check.js ]; then
-  check "run the program: US (SSN) and EU (ID card, selfie) residents verified, Rejected rejected" \
+  check "run the program: US (SSN) and EU (ID card, selfie) residents verified, Rejected rejected; the console and /metrics show them" \
     node dist/main.js
   check "run the examples: embed.ts (400, 413, 202, SIGTERM → 0) and outcomes.ts" node dist/examples-check.js
   # As each example's Run line says: its .ts with tsx, in a project of npm init's default (CommonJS)

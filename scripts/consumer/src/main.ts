@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createMetrics, startConsole } from '@kyc-handoff/console';
 import { generateKey, parseKeyring } from '@kyc-handoff/core/crypto';
 import { createMemoryStore } from '@kyc-handoff/core/testing';
 import { createCrossmintClient } from '@kyc-handoff/crossmint-http';
@@ -89,6 +90,28 @@ try {
     }
   }
 
+  // The console and metrics from the installed package: its htmx asset and Graphviz's WASM ship in
+  // it, so the pages work offline in the user's project too.
+  const metrics = createMetrics();
+  metrics.attach({ handoff });
+  const console_ = await startConsole({ store, handoff, metrics, port: 0, readOnly: true });
+  try {
+    const origin = new URL(console_.url).origin;
+    for (const path of ['/', '/machine', '/queues', '/assets/htmx.min.js', '/metrics']) {
+      const response = await fetch(`${origin}${path}`);
+      const body = await response.text();
+      if (response.status !== 200)
+        problems.push(`console ${path}: status ${response.status}: ${body.slice(0, 200)}`);
+      if (path === '/machine' && !body.includes('data-state="verified" data-count="2"'))
+        problems.push('console /machine: the chart does not show 2 verified');
+      if (path === '/metrics' && !body.includes('kyc_handoff_onboardings{state="verified"} 2'))
+        problems.push('console /metrics: no kyc_handoff_onboardings{state="verified"} 2');
+    }
+  } finally {
+    await console_.close();
+    metrics.close();
+  }
+
   // What an embedder's own unit tests would use: the memory store of @kyc-handoff/core/testing.
   const [inMemory] = await createHandoff({ crossmint, store: createMemoryStore() }).submit(records[0]);
   if (inMemory?.status !== 'created') problems.push(`memory store: submit gave ${JSON.stringify(inMemory)}`);
@@ -103,4 +126,6 @@ if (problems.length > 0) {
   console.error(`consumer program: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log('consumer program: verified, verified, rejected, seen through status() and subscribe()');
+console.log(
+  'consumer program: verified, verified, rejected, seen through status(), subscribe(), the console and /metrics',
+);
