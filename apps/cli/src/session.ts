@@ -203,7 +203,7 @@ export interface SessionOptions {
   documentsDir?: string;
   /** Deliver the outbox to this webhook while the session runs (checked by webhookTarget). */
   webhook?: WebhookTarget | undefined;
-  /** Serve Prometheus metrics while the session runs (--metrics-port). */
+  /** Prometheus metrics of the session: served at --metrics-port, and by the console of --console. */
   metrics?: SessionMetrics | undefined;
 }
 
