@@ -1,6 +1,6 @@
 import { LANES, TOP_LEVEL_STATES } from '@kyc-handoff/core';
 import type { Handoff } from '@kyc-handoff/engine';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { registerActivityMetrics } from './metrics-activity.js';
 import { budgetOf, type CallInfo, routeOf, statusOf } from './metrics-route.js';
 import { type ScrapeSource, scrapeReader } from './metrics-scrape.js';
@@ -21,6 +21,11 @@ export interface MetricsOptions {
   onCollectError?: ((source: ScrapeSource, error: Error) => void) | undefined;
   /** Bucket bounds of the Crossmint latency histogram, in seconds. */
   latencyBuckets?: readonly number[] | undefined;
+  /**
+   * prom-client's process and Node.js metrics too (CPU, resident memory, heap, event-loop lag,
+   * open handles): what shows a run of weeks slowing down or growing (default true).
+   */
+  processMetrics?: boolean | undefined;
 }
 
 /** What the metrics read at scrape time: the handoff's stats, outbox stats and activity. */
@@ -82,6 +87,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       options.onCollectError?.(source, error);
     },
   });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   registerStoreMetrics(registry, scrape, options.now ?? Date.now);
   registerActivityMetrics(registry, () => target?.handoff.activity());
 
