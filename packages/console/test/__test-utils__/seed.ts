@@ -19,12 +19,11 @@ export interface Seeded {
 }
 
 /**
- * A memory store driven by the real engine against a fake Crossmint: three verified, one rejected,
+ * A store (memory unless given) driven by the real engine against a fake Crossmint: three verified, one rejected,
  * two waiting for data, one under review, three failed (two invalid-data, one not-found) and one
  * submitted afterwards and never run (policyPending). Journals are the engine's own.
  */
-export async function seededStore(): Promise<Seeded> {
-  const store = createMemoryStore();
+export async function seededStore(store: OnboardingStore = createMemoryStore()): Promise<Seeded> {
   const handoff = createHandoff({
     store,
     crossmint: fakeCrossmint(),
