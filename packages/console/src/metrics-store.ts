@@ -1,12 +1,8 @@
 import { LANES, TOP_LEVEL_STATES } from '@kyc-handoff/core';
+import type { BudgetView } from '@kyc-handoff/engine';
 import { Gauge, type Registry } from 'prom-client';
 import type { ScrapeView } from './metrics-scrape.js';
 
-/**
- * The metrics read from the store at scrape time (through the handoff's `stats()` and
- * `outbox.stats()`, read once per scrape by `scrape`). A part that could not be read is left out of
- * that scrape: an absent series says "unknown", where a 0 would lie.
- */
 /**
  * Leaves a label-less gauge without a sample: prom-client's reset() puts it back at 0, and a 0 poll
  * interval or ETA would be a claim, where no sample says "unknown".
@@ -16,6 +12,11 @@ export function empty(gauge: Gauge): void {
   gauge.remove();
 }
 
+/**
+ * The metrics read from the store at scrape time (through the handoff's `stats()` and
+ * `outbox.stats()`, read once per scrape by `scrape`). A part that could not be read is left out of
+ * that scrape: an absent series says "unknown", where a 0 would lie.
+ */
 export function registerStoreMetrics(
   registry: Registry,
   scrape: () => Promise<ScrapeView>,
@@ -59,35 +60,37 @@ export function registerStoreMetrics(
   });
 
   // Per second, as rate() of the granted counter is: the two plot on one axis.
-  const budgetLimit: Gauge<'budget'> = new Gauge({
-    name: 'kyc_handoff_budget_limit_per_second',
-    help: "A budget's configured limit in tokens (calls) per second (Crossmint's: 2 writes, 6 reads); absent when unlimited",
-    labelNames: ['budget'],
-    registers,
-    collect: async () => {
-      const { stats } = await scrape();
-      budgetLimit.reset();
-      for (const budget of LANES) {
-        const perMinute = stats?.budgets[budget].perMinute;
-        if (typeof perMinute === 'number') budgetLimit.set({ budget }, perMinute / 60);
-      }
-    },
-  });
-
-  const budgetPace: Gauge<'budget'> = new Gauge({
-    name: 'kyc_handoff_budget_pace_per_second',
-    help: 'The pace the engine keeps on a budget now, in tokens per second (below the limit; lower after a 429); absent when unlimited',
-    labelNames: ['budget'],
-    registers,
-    collect: async () => {
-      const { stats } = await scrape();
-      budgetPace.reset();
-      for (const budget of LANES) {
-        const perMinute = stats?.budgets[budget].pacePerMinute;
-        if (typeof perMinute === 'number') budgetPace.set({ budget }, perMinute / 60);
-      }
-    },
-  });
+  const perSecondByBudget = (
+    name: string,
+    help: string,
+    pick: (view: BudgetView) => number | 'unlimited',
+  ) => {
+    const gauge: Gauge<'budget'> = new Gauge({
+      name,
+      help,
+      labelNames: ['budget'],
+      registers,
+      collect: async () => {
+        const { stats } = await scrape();
+        gauge.reset();
+        if (stats === undefined) return;
+        for (const budget of LANES) {
+          const perMinute = pick(stats.budgets[budget]);
+          if (typeof perMinute === 'number') gauge.set({ budget }, perMinute / 60);
+        }
+      },
+    });
+  };
+  perSecondByBudget(
+    'kyc_handoff_budget_limit_per_second',
+    "A budget's configured limit in tokens (calls) per second (Crossmint's: 2 writes, 6 reads); absent when unlimited",
+    (view) => view.perMinute,
+  );
+  perSecondByBudget(
+    'kyc_handoff_budget_pace_per_second',
+    'The pace the engine keeps on a budget now, in tokens per second (below the limit; lower after a 429); absent when unlimited',
+    (view) => view.pacePerMinute,
+  );
 
   const outboxEvents: Gauge<'status'> = new Gauge({
     name: 'kyc_handoff_outbox_events',

@@ -72,13 +72,25 @@ export interface Readings {
   ready(timeoutMs: number): Promise<void>;
 }
 
+export interface ReadingsOptions {
+  /** Monotonic milliseconds for the freshness of readings (default performance.now). */
+  clock?: (() => number) | undefined;
+  /** Called with each counts reading as it arrives (the throughput samples). */
+  onStats?: ((stats: HandoffStats) => void) | undefined;
+}
+
 export function createReadings(
   handoff: Handoff,
   store: { countsByTransition(): Promise<TransitionCount[]> },
-  clock?: () => number,
+  options: ReadingsOptions = {},
 ): Readings {
+  const { clock, onStats } = options;
   const all = {
-    stats: new Reading(() => handoff.stats(), clock),
+    stats: new Reading(async () => {
+      const stats = await handoff.stats();
+      onStats?.(stats);
+      return stats;
+    }, clock),
     breakdown: new Reading(() => handoff.breakdown(), clock),
     outbox: new Reading(() => handoff.outbox.stats(), clock),
     transitions: new Reading(() => store.countsByTransition(), clock),

@@ -43,12 +43,18 @@ export function createConsoleWith(
   if (token.length < 16)
     throw new RangeError('console token must be at least 16 characters (or omit it for a random one)');
   const readOnly = options.readOnly === true;
+  const now = options.now ?? Date.now;
+  const samples = new ThroughputSamples();
   const ctx: ConsoleContext = {
     store: options.store,
     handoff: options.handoff,
-    now: options.now ?? Date.now,
-    samples: new ThroughputSamples(),
-    readings: createReadings(options.handoff, options.store),
+    now,
+    samples,
+    // A throughput sample per count actually read, at the time it was read: a page that shows a
+    // reused reading adds none.
+    readings: createReadings(options.handoff, options.store, {
+      onStats: (stats) => samples.record(now(), stats.states),
+    }),
     readOnly,
   };
   ctx.readings.warm();

@@ -119,7 +119,7 @@ describe('Readings.ready: the console announces itself once the first counts are
         return { states: { verified: 1 } } as unknown as HandoffStats;
       }),
       store,
-      () => 0,
+      { clock: () => 0 },
     );
     await readings.ready(10_000);
     expect(reads).toBe(1);
@@ -133,7 +133,7 @@ describe('Readings.ready: the console announces itself once the first counts are
       const readings = createReadings(
         handoffWith(() => new Promise<HandoffStats>(() => {})),
         store,
-        () => 0,
+        { clock: () => 0 },
       );
       let done = false;
       const ready = readings.ready(10_000).then(() => {

@@ -59,7 +59,6 @@ export async function overviewContent(ctx: ConsoleContext): Promise<Html> {
     ctx.readings.outbox.get(),
   ]);
   const now = ctx.now();
-  ctx.samples.record(now, stats.states);
   const activity = ctx.handoff.activity();
   const steps = funnel(stats.states);
   const top = Math.max(1, steps[0]?.count ?? 0);
