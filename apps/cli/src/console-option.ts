@@ -1,23 +1,15 @@
 import { CONSOLE_DEFAULTS, type RunningConsole, startConsole } from '@kyc-handoff/console';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from './errors.js';
+import { portNumber } from './port.js';
 import type { Session } from './session.js';
 
-/** A port for the console: a whole number from 0 to 65535 (0 = any free port). */
-export function consolePort(value: string): number {
-  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n > 65_535) {
-    throw new InvalidArgumentError('must be a port number from 0 to 65535 (0 picks a free one)');
-  }
-  return n;
-}
-
 /**
- * consolePort for --console, whose port is optional: commander takes the next word as its value,
+ * portNumber for --console, whose port is optional: commander takes the next word as its value,
  * so `import --console users.ndjson` reaches here with the file name.
  */
 function optionalConsolePort(value: string): number {
-  if (/^\d+$/.test(value)) return consolePort(value);
+  if (/^\d+$/.test(value)) return portNumber(value);
   throw new InvalidArgumentError(
     'must be a port number from 0 to 65535 (0 picks a free one); write --console=PORT, or put --console after the arguments',
   );

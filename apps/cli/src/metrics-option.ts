@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createMetrics, type Metrics } from '@kyc-handoff/console';
 import type { Handoff } from '@kyc-handoff/engine';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UserError } from './errors.js';
+import { portNumber } from './port.js';
 
 /** --metrics-port and --metrics-host (import, resume, worker). */
 export interface MetricsFlags {
@@ -13,24 +14,13 @@ export interface MetricsFlags {
 
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
 
-/** A TCP port, 0 meaning any free one; refused when the command line is parsed, before any work. */
-export function metricsPort(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535) {
-    throw new InvalidArgumentError(
-      'must be a port number from 0 to 65535 (0: any free port, printed at start)',
-    );
-  }
-  return n;
-}
-
 export function withMetricsOptions(command: Command): Command {
   return command
     .addOption(
       new Option(
         '--metrics-port <port>',
         'serve Prometheus metrics at http://HOST:PORT/metrics while the run lasts (0: any free port; the URL is printed to stderr)',
-      ).argParser(metricsPort),
+      ).argParser(portNumber),
     )
     .addOption(
       new Option(

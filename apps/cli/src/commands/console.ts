@@ -2,8 +2,9 @@ import { CONSOLE_DEFAULTS, createMetrics, type RunningConsole, startConsole } fr
 import { DEFAULTS } from '@kyc-handoff/engine';
 import { Command } from 'commander';
 import { type GlobalFlags, withGlobalOptions } from '../config.js';
-import { announceConsole, consolePort } from '../console-option.js';
+import { announceConsole } from '../console-option.js';
 import { action, UserError } from '../errors.js';
+import { portNumber } from '../port.js';
 import { nonNegativeInt } from '../session.js';
 import { openStoreOnly } from '../store-only.js';
 
@@ -36,7 +37,7 @@ export function consoleCommand(): Command {
       .description(
         'serve the operator console: a local web page of the store (counts, the machine with live counts, queues, users) with Retry',
       )
-      .option('--port <n>', 'port to listen on (0 = any free port)', consolePort, CONSOLE_DEFAULTS.port)
+      .option('--port <n>', 'port to listen on (0 = any free port)', portNumber, CONSOLE_DEFAULTS.port)
       .option(
         '--host <address>',
         'address to listen on; other than 127.0.0.1 lets other machines read every page',

@@ -7,6 +7,7 @@ import {
   type SandboxConfig,
 } from '@kyc-handoff/sandbox';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { portNumber } from '../port.js';
 
 interface SandboxFlags {
   port: number;
@@ -30,12 +31,6 @@ function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
     throw new InvalidArgumentError('must be a whole number >= 0');
   }
-  return n;
-}
-
-function port(value: string): number {
-  const n = wholeNumber(value);
-  if (n > 65_535) throw new InvalidArgumentError('must be a port number from 0 to 65535');
   return n;
 }
 
@@ -73,7 +68,7 @@ function faultList(value: string): FaultKind[] {
 export function sandboxCommand(): Command {
   return new Command('sandbox')
     .description('run a local Crossmint-compatible users API (outcomes and faults can be forced)')
-    .option('--port <n>', 'port to listen on (0 picks a free one)', port, 4010)
+    .option('--port <n>', 'port to listen on (0 picks a free one)', portNumber, 4010)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option(
       '--verify-after-polls <n>',
