@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -333,19 +333,37 @@ describe('kyc-handoff import', () => {
       },
     );
 
-    it('a report path without write permission is refused before the store is opened', async () => {
-      world = await startWorld();
-      const locked = join(world.dir, 'locked');
-      mkdirSync(locked, { mode: 0o555 });
-      chmodSync(locked, 0o555);
-      // Root writes anywhere: run the CLI as nobody, who may read the input but not write there.
-      const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-      chmodSync(world.dir, 0o755);
-      const r = await importWithReport(world, join(locked, 'r.ndjson'), asNobody);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/cannot write the report .*locked\/r\.ndjson: permission denied/);
-      expect(existsSync(join(world.dir, 'store.db'))).toBe(false);
-    });
+    // Root writes anywhere, so the test runs the CLI as nobody, who must be able to reach the build:
+    // a checkout under a 0700 folder (`mktemp -d`) is out of nobody's reach, and the CLI would not start.
+    const asRoot = process.getuid?.() === 0;
+    const nobodyReachesCli =
+      !asRoot ||
+      spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(MAIN)})`], {
+        uid: 65534,
+        gid: 65534,
+      }).status === 0;
+    if (!nobodyReachesCli) {
+      console.warn(
+        `skipping the unwritable-report test: run as root from a checkout user nobody cannot read (${MAIN}); clone into a world-readable folder to run it`,
+      );
+    }
+
+    it.skipIf(!nobodyReachesCli)(
+      'a report path without write permission is refused before the store is opened',
+      async () => {
+        world = await startWorld();
+        const locked = join(world.dir, 'locked');
+        mkdirSync(locked, { mode: 0o555 });
+        chmodSync(locked, 0o555);
+        // Root writes anywhere: run the CLI as nobody, who may read the input but not write there.
+        const asNobody = asRoot ? { uid: 65534, gid: 65534 } : {};
+        chmodSync(world.dir, 0o755);
+        const r = await importWithReport(world, join(locked, 'r.ndjson'), asNobody);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/cannot write the report .*locked\/r\.ndjson: permission denied/);
+        expect(existsSync(join(world.dir, 'store.db'))).toBe(false);
+      },
+    );
 
     it('an existing report is emptied and left readable by its owner only; a new one is created so', async () => {
       world = await startWorld();
