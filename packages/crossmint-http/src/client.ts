@@ -14,9 +14,10 @@ import {
 } from '@kyc-handoff/core';
 import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import { type Dispatcher, Pool } from 'undici';
-import { discard, type ReadBody, readBody } from './body.js';
+import type { ReadBody } from './body.js';
 import { type ClientOptions, type ClientTarget, resolveConfig } from './config.js';
 import { classifyStatus, classifyTransportError, describeIssues, isConnectionReset } from './errors.js';
+import { Exchange, type ExchangeOutcome } from './exchange.js';
 import { paths } from './paths.js';
 import { CLIENT_VERSION } from './version.js';
 
@@ -53,15 +54,6 @@ const same = <T>(value: T): T => value;
 /** How often bodies being read are checked against their call's deadline. */
 const DEADLINE_TICK_MS = 250;
 
-/** A body being read: a node of the list the deadline ticker walks. */
-interface BodyWatch {
-  deadlineAt: number;
-  body: Dispatcher.ResponseData['body'];
-  overran: boolean;
-  prev: BodyWatch | undefined;
-  next: BodyWatch | undefined;
-}
-
 /** `upsertUser (PUT /2025-06-09/users/userId%3Au1)`: built only when a message needs it. */
 const labelOf = (call: CallFacts & { operation: string }): string =>
   `${call.operation} (${call.method} ${call.path})`;
@@ -85,42 +77,92 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
   const writeHeaders = { ...readHeaders, 'content-type': 'application/json' };
   const retryAfter = { defaultMs: config.retryAfterDefaultMs, capMs: config.retryAfterCapMs };
   let closing: Promise<void> | undefined;
-  // Bodies being read, oldest first, swept by one shared ticker. A linked list: adding and removing
-  // cost next to nothing, and a finished body is unreachable at once (a Set cost measurably more, and
-  // an array swept later kept bodies alive into the old generation).
-  let oldest: BodyWatch | undefined;
-  let newest: BodyWatch | undefined;
+  // Answers being read, oldest first, swept by one shared ticker. A linked list: adding and removing
+  // cost next to nothing, and a finished answer is unreachable at once (a Set cost measurably more,
+  // and an array swept later kept answers alive into the old generation).
+  let oldest: Exchange | undefined;
+  let newest: Exchange | undefined;
   let ticker: NodeJS.Timeout | undefined;
 
-  function watchBody(body: BodyWatch['body'], deadlineAt: number): BodyWatch {
-    const watch: BodyWatch = { deadlineAt, body, overran: false, prev: newest, next: undefined };
-    if (newest === undefined) oldest = watch;
-    else newest.next = watch;
-    newest = watch;
-    if (ticker === undefined) ticker = setInterval(cutOverdueBodies, DEADLINE_TICK_MS).unref();
-    return watch;
+  function watch(exchange: Exchange): void {
+    exchange.watching = true;
+    exchange.prev = newest;
+    if (newest === undefined) oldest = exchange;
+    else newest.next = exchange;
+    newest = exchange;
+    if (ticker === undefined) ticker = setInterval(cutOverdueAnswers, DEADLINE_TICK_MS).unref();
   }
 
-  function unwatch(watch: BodyWatch): void {
-    if (watch.prev === undefined) oldest = watch.next;
-    else watch.prev.next = watch.next;
-    if (watch.next === undefined) newest = watch.prev;
-    else watch.next.prev = watch.prev;
-    watch.prev = watch.next = undefined;
+  function unwatch(exchange: Exchange): void {
+    if (!exchange.watching) return;
+    exchange.watching = false;
+    if (exchange.prev === undefined) oldest = exchange.next;
+    else exchange.prev.next = exchange.next;
+    if (exchange.next === undefined) newest = exchange.prev;
+    else exchange.next.prev = exchange.prev;
+    exchange.prev = exchange.next = undefined;
   }
 
-  function cutOverdueBodies(): void {
+  function cutOverdueAnswers(): void {
     const now = performance.now();
-    // At most one body per connection is being read, so the walk is short.
-    for (let watch = oldest; watch !== undefined; ) {
-      const next = watch.next;
-      if (now >= watch.deadlineAt) {
-        watch.overran = true;
-        unwatch(watch);
-        watch.body.destroy(new Error('deadline'));
+    // At most one answer per connection is being read, so the walk is short.
+    for (let exchange = oldest; exchange !== undefined; ) {
+      const next = exchange.next;
+      if (now >= exchange.deadlineAt) {
+        exchange.overran = true;
+        unwatch(exchange);
+        exchange.abort(new Error('deadline'));
       }
-      watch = next;
+      exchange = next;
     }
+  }
+
+  // One listener on each caller's signal, not one per request: it aborts every request in flight
+  // under that signal (the engine passes one signal to all its calls).
+  const inFlightUnder = new WeakMap<AbortSignal, Set<Exchange>>();
+  function inFlightSet(signal: AbortSignal): Set<Exchange> {
+    let inFlight = inFlightUnder.get(signal);
+    if (inFlight === undefined) {
+      const set = new Set<Exchange>();
+      inFlight = set;
+      inFlightUnder.set(signal, set);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const exchange of set) exchange.abort(new Error('aborted by the caller'));
+          set.clear();
+        },
+        { once: true },
+      );
+    }
+    return inFlight;
+  }
+
+  /** Sends one request and collects its answer; never rejects. */
+  function exchange(
+    call: CallFacts,
+    payload: string | undefined,
+    signal: AbortSignal | undefined,
+    deadlineAt: number,
+  ): Promise<ExchangeOutcome> {
+    return new Promise((resolve) => {
+      const inFlight = signal === undefined ? undefined : inFlightSet(signal);
+      const sent = new Exchange(deadlineAt, config.maxResponseBytes, watch, (outcome) => {
+        unwatch(sent);
+        inFlight?.delete(sent);
+        resolve(outcome);
+      });
+      inFlight?.add(sent);
+      // Only what the call sets: the Pool knows its origin, and a GET has no body.
+      const request: Dispatcher.DispatchOptions = {
+        method: call.method,
+        path: config.basePath + call.path,
+        headers: payload === undefined ? readHeaders : writeHeaders,
+      };
+      if (payload !== undefined) request.body = payload;
+      // A closed pool or a bad option reaches the handler's onResponseError, not a throw.
+      pool.dispatch(request, sent);
+    });
   }
 
   /** One async function per call: every extra await on this path showed up in the profile. */
@@ -130,55 +172,29 @@ export function createCrossmintClient(target: ClientTarget, options: ClientOptio
   ): Promise<Result<R, CrossmintError>> {
     const started = performance.now();
     const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
-    // One deadline for the call, its transport-level retry included.
+    // One deadline for the call, its transport-level retry included. Connect and headers have
+    // undici's timeouts; the body only an idle one, so a server trickling bytes is cut off when
+    // the call's deadline comes.
     const deadlineAt = started + config.totalMs;
-    let response: Dispatcher.ResponseData;
-    let attempts = 1;
-    for (; ; attempts++) {
-      try {
-        // Only what the call sets: the Pool knows its origin, and a GET has no body.
-        const request: Dispatcher.RequestOptions = {
-          method: call.method,
-          path: config.basePath + call.path,
-          headers: payload === undefined ? readHeaders : writeHeaders,
-        };
-        if (payload !== undefined) request.body = payload;
-        if (signal !== undefined) request.signal = signal;
-        response = await pool.request(request);
-        break;
-      } catch (error) {
+    for (let attempts = 1; ; attempts++) {
+      const outcome: ExchangeOutcome =
+        signal?.aborted === true
+          ? { answered: false, error: new Error('aborted by the caller') }
+          : await exchange(call, payload, signal, deadlineAt);
+      if (!outcome.answered) {
         const aborted = signal?.aborted === true;
         // The one transport-level retry: a reset before any response (typically a keep-alive socket
         // the server closed while we reused it). Every call here is idempotent, see README "Retries".
-        if (attempts === 1 && !aborted && isConnectionReset(error)) continue;
-        const result = err(classifyTransportError(labelOf(call), error, aborted, secretsFor(call)));
+        if (attempts === 1 && !aborted && isConnectionReset(outcome.error)) continue;
+        const result = err(classifyTransportError(labelOf(call), outcome.error, aborted, secretsFor(call)));
         if (debug !== undefined) report(call, started, attempts, undefined, result);
         return result;
       }
+      const { status, headers, read, overran } = outcome;
+      const result = interpret(call, status, headers, read, overran, signal);
+      if (debug !== undefined) report(call, started, attempts, status, result);
+      return result;
     }
-    const { statusCode: status, headers, body } = response;
-    // Connect and headers have undici's timeouts; the body only an idle one, so a server trickling
-    // bytes is cut off when the call's deadline comes. One shared ticker watches every body being
-    // read: a timer per call cost more CPU than the rest of the client's own work.
-    const watch = watchBody(body, deadlineAt);
-    const contentLength = headers['content-length'];
-    let read: ReadBody;
-    const declared = typeof contentLength === 'string' ? Number(contentLength) : Number.NaN;
-    if (declared >= 0 && declared <= config.maxResponseBytes) {
-      // The common case, inlined: undici frames the body by its length, so it cannot grow.
-      try {
-        read = { ok: true, text: await body.text() };
-      } catch (error) {
-        discard(body);
-        read = { ok: false, reason: 'interrupted', error };
-      }
-    } else {
-      read = await readBody(body, contentLength, config.maxResponseBytes);
-    }
-    if (!watch.overran) unwatch(watch);
-    const result = interpret(call, status, headers, read, watch.overran, signal);
-    if (debug !== undefined) report(call, started, attempts, status, result);
-    return result;
   }
 
   function interpret<T, R>(

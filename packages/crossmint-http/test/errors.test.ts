@@ -1,6 +1,7 @@
+import { getEventListeners } from 'node:events';
 import type { CrossmintError } from '@kyc-handoff/core';
 import { NOT_ENABLED_MESSAGE } from '@kyc-handoff/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCrossmintClient } from '../src/index.js';
 import {
   closedPort,
@@ -169,6 +170,61 @@ describe('server errors and transport failures are transient', () => {
     await client.close();
     expect(e).toEqual({ kind: 'transient', message: expect.stringContaining('aborted by the caller') });
     expect(server.seen).toHaveLength(1);
+  });
+
+  it('a body trickled past the call deadline is cut off there: transient, and the server did answer', async () => {
+    const e = await getUserError(
+      (_q, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        // A byte every 20 ms never trips the idle body timeout; only the call's deadline ends it.
+        const drip = setInterval(() => res.write(' '), 20);
+        res.on('close', () => clearInterval(drip));
+      },
+      { timeouts: { totalMs: 300, bodyMs: 5_000 } },
+    );
+    expect(e).toEqual({
+      kind: 'transient',
+      message: expect.stringContaining('no complete answer within 300 ms'),
+    });
+  });
+
+  it('a call aborted while its answer is being read says aborted', async () => {
+    respond = (_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"userId":');
+    };
+    const client = createCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY });
+    const controller = new AbortController();
+    const pending = client.getUser(LOCATOR, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const e = (await pending)._unsafeUnwrapErr();
+    await client.close();
+    expect(e).toEqual({ kind: 'transient', message: expect.stringContaining('aborted by the caller') });
+  });
+
+  it('a signal already aborted sends nothing', async () => {
+    respond = (_q, res) => json(res, 200, USER);
+    const client = createCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY });
+    const e = (await client.getUser(LOCATOR, { signal: AbortSignal.abort() }))._unsafeUnwrapErr();
+    await client.close();
+    expect(e).toEqual({ kind: 'transient', message: expect.stringContaining('aborted by the caller') });
+    expect(server.seen).toHaveLength(0);
+  });
+
+  it('one abort ends every call in flight under that signal, which holds one listener, and no other call', async () => {
+    respond = () => undefined;
+    const client = createCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY });
+    const controller = new AbortController();
+    const calls = Array.from({ length: 20 }, () => client.getUser(LOCATOR, { signal: controller.signal }));
+    await vi.waitFor(() => expect(server.seen).toHaveLength(20));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort();
+    const errors = (await Promise.all(calls)).map((r) => r._unsafeUnwrapErr().message);
+    expect(errors.filter((m) => m.includes('aborted by the caller'))).toHaveLength(20);
+    respond = (_q, res) => json(res, 200, USER);
+    const later = await client.getUser(LOCATOR, { signal: new AbortController().signal });
+    await client.close();
+    expect(later.isOk()).toBe(true);
   });
 
   it('a closed client answers transient instead of throwing', async () => {
