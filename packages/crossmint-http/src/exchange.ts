@@ -64,7 +64,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     statusCode: number,
     headers: Dispatcher.ResponseData['headers'],
   ): void {
-    // 1xx answers are informational; the real one follows.
+    // undici documents this hook as called again after 1xx answers (informational): wait for the real one.
     if (statusCode < 200) return;
     this.answered = true;
     this.status = statusCode;

@@ -271,6 +271,17 @@ describe('responses that are not what the API promises are unexpected-response',
     expect(e.message).toMatch(/over 1024 bytes/);
   });
 
+  it('an informational 103 before the answer does not disturb it', async () => {
+    respond = (_q, res) => {
+      res.writeEarlyHints({ link: '</a.css>; rel=preload' });
+      json(res, 200, USER);
+    };
+    const client = createCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY });
+    const result = await client.getUser(LOCATOR);
+    await client.close();
+    expect(result._unsafeUnwrap()).toEqual(USER);
+  });
+
   it('a redirect is not followed', async () => {
     const e = await getUserError((_q, res) => {
       res.writeHead(302, { location: 'https://elsewhere.example/api' });
