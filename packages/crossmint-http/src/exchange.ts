@@ -97,16 +97,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
-    if (!this.answered) {
-      if (this.settled) return;
-      this.settled = true;
-      this.chunks = [];
-      this.settle({ answered: false, error });
-      return;
-    }
-    this.finish(
-      this.tooLarge ? { ok: false, reason: 'too-large' } : { ok: false, reason: 'interrupted', error },
-    );
+    if (!this.answered) this.end({ answered: false, error });
+    else if (this.tooLarge) this.finish({ ok: false, reason: 'too-large' });
+    else this.finish({ ok: false, reason: 'interrupted', error });
   }
 
   /** Stops reading a body over the limit: the connection is dropped rather than drained. */
@@ -117,9 +110,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private finish(read: ReadBody): void {
+    this.end({ answered: true, status: this.status, headers: this.headers, read, overran: this.overran });
+  }
+
+  /** Hands the outcome on once: a late error after the end, or a second one, says nothing new. */
+  private end(outcome: ExchangeOutcome): void {
     if (this.settled) return;
     this.settled = true;
     this.chunks = [];
-    this.settle({ answered: true, status: this.status, headers: this.headers, read, overran: this.overran });
+    this.settle(outcome);
   }
 }

@@ -160,14 +160,20 @@ describe('server errors and transport failures are transient', () => {
     expect(e.message).toMatch(/DNS lookup failed|EAI_AGAIN|ENOTFOUND/);
   });
 
-  it('a call aborted by the caller is transient and says aborted', async () => {
-    respond = () => undefined;
+  /** The error of a getUser its caller aborts `afterMs` after the call, the server answering with `handler`. */
+  async function abortedGetUserError(handler: Handler, afterMs: number): Promise<CrossmintError> {
+    respond = handler;
     const client = createCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY });
     const controller = new AbortController();
     const pending = client.getUser(LOCATOR, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
+    setTimeout(() => controller.abort(), afterMs);
     const e = (await pending)._unsafeUnwrapErr();
     await client.close();
+    return e;
+  }
+
+  it('a call aborted by the caller is transient and says aborted', async () => {
+    const e = await abortedGetUserError(() => undefined, 20);
     expect(e).toEqual({ kind: 'transient', message: expect.stringContaining('aborted by the caller') });
     expect(server.seen).toHaveLength(1);
   });
@@ -189,16 +195,10 @@ describe('server errors and transport failures are transient', () => {
   });
 
   it('a call aborted while its answer is being read says aborted', async () => {
-    respond = (_q, res) => {
+    const e = await abortedGetUserError((_q, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
       res.write('{"userId":');
-    };
-    const client = createCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY });
-    const controller = new AbortController();
-    const pending = client.getUser(LOCATOR, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
-    const e = (await pending)._unsafeUnwrapErr();
-    await client.close();
+    }, 50);
     expect(e).toEqual({ kind: 'transient', message: expect.stringContaining('aborted by the caller') });
   });
 
