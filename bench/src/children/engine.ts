@@ -118,4 +118,5 @@ report({
   stats: { underReview: stats.underReview, pollIntervalMs: stats.pollIntervalMs, etaMs: stats.etaMs },
   writesGranted: activity.writesGranted,
   readsGranted: activity.readsGranted,
+  commits: activity.commits,
 });
