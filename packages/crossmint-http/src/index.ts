@@ -16,3 +16,4 @@ export {
   type ResponseFacts,
 } from './errors.js';
 export { parseRetryAfter, type RetryAfterPolicy } from './retry-after.js';
+export { createThreadedCrossmintClient } from './threaded.js';

@@ -2,7 +2,12 @@ import { inspect } from 'node:util';
 import type { CrossmintError, UserUpsertRequest } from '@kyc-handoff/core';
 import { NOT_ENABLED_MESSAGE } from '@kyc-handoff/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientConfigError, createCrossmintClient, type DebugInfo } from '../src/index.js';
+import {
+  ClientConfigError,
+  createCrossmintClient,
+  createThreadedCrossmintClient,
+  type DebugInfo,
+} from '../src/index.js';
 import {
   closedPort,
   type Handler,
@@ -80,97 +85,104 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-describe('canary: the key and personal data never leak', () => {
-  it('no error, debug line or client rendering holds the key, the SSN or the email', async () => {
-    const debugLines: DebugInfo[] = [];
-    const client = createCrossmintClient(
-      { baseUrl: server.baseUrl },
-      { apiKey: KEY, timeouts: { headersMs: 200 }, debug: (i) => debugLines.push(i) },
-    );
-    const errors: [string, CrossmintError][] = [];
-    for (const [name, handler] of Object.entries(SCENARIOS)) {
-      respond = handler;
-      const upsert = await client.upsertUser('userId:canary', RECORD);
-      errors.push([`upsert ${name}`, upsert._unsafeUnwrapErr()]);
-      const upload = await client.uploadDocument({
-        reference: { userLocator: 'userId:canary' },
-        documentType: 'id-ssn',
-        data: `data:text/plain;base64,${Buffer.from(SSN).toString('base64')}`,
-      });
-      errors.push([`upload ${name}`, upload._unsafeUnwrapErr()]);
-    }
-    const controller = new AbortController();
-    respond = SCENARIOS.hang!;
-    const aborted = client.upsertUser('userId:canary', RECORD, { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error(`abort ${SSN}`)), 10);
-    errors.push(['aborted', (await aborted)._unsafeUnwrapErr()]);
+const CLIENTS = [
+  ["in the caller's thread", createCrossmintClient],
+  ['on a worker thread', createThreadedCrossmintClient],
+] as const;
 
-    const refused = createCrossmintClient(
-      { baseUrl: `http://127.0.0.1:${await closedPort()}/api` },
-      { apiKey: KEY, debug: (i) => debugLines.push(i) },
-    );
-    errors.push(['refused', (await refused.upsertUser('userId:canary', RECORD))._unsafeUnwrapErr()]);
+describe.each(CLIENTS)(
+  'canary: the key and personal data never leak, the client %s',
+  (_where, createClient) => {
+    it('no error, debug line or client rendering holds the key, the SSN or the email', async () => {
+      const debugLines: DebugInfo[] = [];
+      const client = createClient(
+        { baseUrl: server.baseUrl },
+        { apiKey: KEY, timeouts: { headersMs: 200 }, debug: (i) => debugLines.push(i) },
+      );
+      const errors: [string, CrossmintError][] = [];
+      for (const [name, handler] of Object.entries(SCENARIOS)) {
+        respond = handler;
+        const upsert = await client.upsertUser('userId:canary', RECORD);
+        errors.push([`upsert ${name}`, upsert._unsafeUnwrapErr()]);
+        const upload = await client.uploadDocument({
+          reference: { userLocator: 'userId:canary' },
+          documentType: 'id-ssn',
+          data: `data:text/plain;base64,${Buffer.from(SSN).toString('base64')}`,
+        });
+        errors.push([`upload ${name}`, upload._unsafeUnwrapErr()]);
+      }
+      const controller = new AbortController();
+      respond = SCENARIOS.hang!;
+      const aborted = client.upsertUser('userId:canary', RECORD, { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error(`abort ${SSN}`)), 10);
+      errors.push(['aborted', (await aborted)._unsafeUnwrapErr()]);
 
-    const kinds = new Set(errors.map(([, e]) => e.kind));
-    expect([...kinds].sort()).toEqual([
-      'invalid-data',
-      'not-enabled',
-      'not-found',
-      'rate-limited',
-      'transient',
-      'unauthorized',
-      'unexpected-response',
-    ]);
-    for (const [name, e] of errors) {
-      const renderings = [
-        e.message,
-        String(e),
-        JSON.stringify(e),
-        inspect(e, { depth: Number.POSITIVE_INFINITY }),
+      const refused = createClient(
+        { baseUrl: `http://127.0.0.1:${await closedPort()}/api` },
+        { apiKey: KEY, debug: (i) => debugLines.push(i) },
+      );
+      errors.push(['refused', (await refused.upsertUser('userId:canary', RECORD))._unsafeUnwrapErr()]);
+
+      const kinds = new Set(errors.map(([, e]) => e.kind));
+      expect([...kinds].sort()).toEqual([
+        'invalid-data',
+        'not-enabled',
+        'not-found',
+        'rate-limited',
+        'transient',
+        'unauthorized',
+        'unexpected-response',
+      ]);
+      for (const [name, e] of errors) {
+        const renderings = [
+          e.message,
+          String(e),
+          JSON.stringify(e),
+          inspect(e, { depth: Number.POSITIVE_INFINITY }),
+        ];
+        for (const r of renderings) expect(leaks(r), `${name}: ${r}`).toEqual([]);
+        expect(Object.keys(e).sort()).toEqual(expect.arrayContaining(['kind', 'message']));
+      }
+      // Crossmint's message is kept, with what we sent redacted out of it.
+      expect(errors.find(([n]) => n === 'upsert 400 json')?.[1].message).toContain('[redacted]');
+
+      expect(debugLines.length).toBe(errors.length);
+      for (const line of debugLines) expect(leaks(JSON.stringify(line))).toEqual([]);
+
+      for (const c of [client, refused]) {
+        const renderings = [
+          inspect(c, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+          JSON.stringify(c),
+          String(c),
+        ];
+        for (const r of renderings) expect(leaks(r)).toEqual([]);
+      }
+      await Promise.all([client.close(), refused.close()]);
+    });
+
+    it('config refusals never hold the key', () => {
+      const attempts = [
+        () => createClient({ env: 'production' }, { apiKey: KEY }),
+        () => createClient({ env: 'staging' }, { apiKey: KEY.replace('sk_', 'ck_') }),
+        () => createClient({ env: 'staging' }, { apiKey: KEY.replace('sk_staging_', 'sk_production_') }),
+        () => createClient({ env: 'staging' }, { apiKey: KEY.replace('sk_', 'xx_') }),
       ];
-      for (const r of renderings) expect(leaks(r), `${name}: ${r}`).toEqual([]);
-      expect(Object.keys(e).sort()).toEqual(expect.arrayContaining(['kind', 'message']));
-    }
-    // Crossmint's message is kept, with what we sent redacted out of it.
-    expect(errors.find(([n]) => n === 'upsert 400 json')?.[1].message).toContain('[redacted]');
-
-    expect(debugLines.length).toBe(errors.length);
-    for (const line of debugLines) expect(leaks(JSON.stringify(line))).toEqual([]);
-
-    for (const c of [client, refused]) {
-      const renderings = [
-        inspect(c, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
-        JSON.stringify(c),
-        String(c),
-      ];
-      for (const r of renderings) expect(leaks(r)).toEqual([]);
-    }
-    await Promise.all([client.close(), refused.close()]);
-  });
-
-  it('config refusals never hold the key', () => {
-    const attempts = [
-      () => createCrossmintClient({ env: 'production' }, { apiKey: KEY }),
-      () => createCrossmintClient({ env: 'staging' }, { apiKey: KEY.replace('sk_', 'ck_') }),
-      () =>
-        createCrossmintClient({ env: 'staging' }, { apiKey: KEY.replace('sk_staging_', 'sk_production_') }),
-      () => createCrossmintClient({ env: 'staging' }, { apiKey: KEY.replace('sk_', 'xx_') }),
-    ];
-    for (const attempt of attempts) {
-      try {
-        attempt();
-        expect.unreachable();
-      } catch (error) {
-        expect(error).toBeInstanceOf(ClientConfigError);
-        for (const r of [
-          String(error),
-          inspect(error),
-          JSON.stringify(error),
-          (error as Error).stack ?? '',
-        ]) {
-          expect(leaks(r)).toEqual([]);
+      for (const attempt of attempts) {
+        try {
+          attempt();
+          expect.unreachable();
+        } catch (error) {
+          expect(error).toBeInstanceOf(ClientConfigError);
+          for (const r of [
+            String(error),
+            inspect(error),
+            JSON.stringify(error),
+            (error as Error).stack ?? '',
+          ]) {
+            expect(leaks(r)).toEqual([]);
+          }
         }
       }
-    }
-  });
-});
+    });
+  },
+);

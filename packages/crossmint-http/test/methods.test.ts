@@ -1,6 +1,6 @@
 import type { DocumentUploadRequest, UserUpsertRequest } from '@kyc-handoff/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CrossmintClient, createCrossmintClient } from '../src/index.js';
+import { type CrossmintClient, createCrossmintClient, createThreadedCrossmintClient } from '../src/index.js';
 import { DOCUMENT, ELIGIBILITY, json, startServer, type TestServer, USER } from './__test-utils__/server.js';
 
 const KEY = 'sk_staging_methods';
@@ -33,7 +33,6 @@ beforeEach(async () => {
     }
     return json(res, 200, USER);
   });
-  client = createCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY });
 });
 
 afterEach(async () => {
@@ -41,7 +40,16 @@ afterEach(async () => {
   await server.close();
 });
 
-describe('every method over real HTTP', () => {
+const CLIENTS = [
+  ["in the caller's thread", createCrossmintClient],
+  ['on a worker thread', createThreadedCrossmintClient],
+] as const;
+
+describe.each(CLIENTS)('every method over real HTTP, the client %s', (_where, createClient) => {
+  beforeEach(() => {
+    client = createClient({ baseUrl: server.baseUrl }, { apiKey: KEY });
+  });
+
   it('recordLegalDocument PUTs the body to the encoded locator and returns acceptedAt', async () => {
     const body = { type: 'crossmint-privacy-policy' as const, acceptedAt: '2026-01-01T00:00:00.000Z' };
     const result = await client.recordLegalDocument('userId:alice', body);
@@ -113,10 +121,7 @@ describe('every method over real HTTP', () => {
 
   it('reports each call to the debug hook with method, path, status and duration only', async () => {
     const lines: unknown[] = [];
-    const debugged = createCrossmintClient(
-      { baseUrl: server.baseUrl },
-      { apiKey: KEY, debug: (i) => lines.push(i) },
-    );
+    const debugged = createClient({ baseUrl: server.baseUrl }, { apiKey: KEY, debug: (i) => lines.push(i) });
     await debugged.upsertUser('userId:alice', ALICE);
     await debugged.close();
     expect(lines).toEqual([
@@ -131,7 +136,7 @@ describe('every method over real HTTP', () => {
   });
 
   it('a throwing debug hook does not change the outcome', async () => {
-    const debugged = createCrossmintClient(
+    const debugged = createClient(
       { baseUrl: server.baseUrl },
       {
         apiKey: KEY,
@@ -145,7 +150,7 @@ describe('every method over real HTTP', () => {
   });
 
   it('sends a custom User-Agent when given', async () => {
-    const custom = createCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY, userAgent: 'acme/1' });
+    const custom = createClient({ baseUrl: server.baseUrl }, { apiKey: KEY, userAgent: 'acme/1' });
     await custom.getUser('userId:alice');
     await custom.close();
     expect(server.seen[0]?.headers['user-agent']).toBe('acme/1');
