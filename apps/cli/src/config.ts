@@ -11,6 +11,7 @@ import {
   type CrossmintClient,
   type CrossmintEnv,
   createCrossmintClient,
+  createThreadedCrossmintClient,
   type DebugInfo,
 } from '@kyc-handoff/crossmint-http';
 import { loadOrCreateDemoKeyring, openSqliteStore } from '@kyc-handoff/store-sqlite';
@@ -186,7 +187,7 @@ export async function openStore(flags: GlobalFlags, keyring?: Keyring): Promise<
  * each call as it ends (method, path, status, duration: never a key or a body), e.g. for metrics.
  */
 export function openClient(
-  flags: GlobalFlags,
+  flags: GlobalFlags & { httpThread?: boolean | undefined },
   command: Command,
   onCall?: (info: DebugInfo) => void,
 ): CrossmintClient {
@@ -206,7 +207,8 @@ export function openClient(
   }
   const apiKey = apiKeyFrom(flags, command);
   try {
-    return createCrossmintClient(target, {
+    const create = flags.httpThread === true ? createThreadedCrossmintClient : createCrossmintClient;
+    return create(target, {
       apiKey,
       ...((flags.debug === true || onCall !== undefined) && {
         debug: (info) => {

@@ -51,6 +51,7 @@ export interface RunFlags extends WebhookFlags {
   documentsDir?: string;
   documentBufferMb: number;
   debug?: boolean;
+  httpThread?: boolean;
 }
 
 export function nonNegativeInt(value: string): number {
@@ -144,6 +145,10 @@ export function withRunOptions(command: Command): Command {
       'memory for document uploads at once, whatever the concurrency (an upload takes about 4x its file)',
       positiveInt,
       DEFAULT_MAX_HELD_DOCUMENT_BYTES / (1024 * 1024),
+    )
+    .option(
+      '--http-thread',
+      "HTTP on a worker thread: takes 20-35 % of the work per user off the engine's one thread, faster where a core is spare, slower on one core (BENCHMARKS.md)",
     )
     .addOption(
       new Option(

@@ -54,28 +54,34 @@ const outcomeMix = () => [
 ];
 
 describe('kyc-handoff import', () => {
-  it('imports NDJSON to the end and prints a JSON summary with the right counts', async () => {
-    world = await startWorld();
-    const file = join(world.dir, 'users.ndjson');
-    writeFileSync(file, ndjson(outcomeMix()));
-    const r = await runCli(['import', file, '--json', ...world.fast], { env: world.env });
-    expect(r.code, r.stderr).toBe(0);
-    const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({
-      total: 4,
-      verified: 2,
-      rejected: 1,
-      requiresData: 1,
-      failed: 0,
-      invalid: 0,
-      pending: 0,
-    });
-    expect(typeof summary.durationMs).toBe('number');
-    expect(typeof summary.usersPerSecond).toBe('number');
-    expect(r.stderr).not.toMatch(CONTROL);
-    expect(`${r.stdout}${r.stderr}`).not.toContain('987-65-');
-    expect(`${r.stdout}${r.stderr}`).not.toContain(API_KEY);
-  });
+  it.each([
+    ['in its own thread', []],
+    ['on a worker thread (--http-thread)', ['--http-thread']],
+  ])(
+    'imports NDJSON to the end and prints a JSON summary with the right counts, HTTP %s',
+    async (_how, flags) => {
+      world = await startWorld();
+      const file = join(world.dir, 'users.ndjson');
+      writeFileSync(file, ndjson(outcomeMix()));
+      const r = await runCli(['import', file, '--json', ...flags, ...world.fast], { env: world.env });
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary).toMatchObject({
+        total: 4,
+        verified: 2,
+        rejected: 1,
+        requiresData: 1,
+        failed: 0,
+        invalid: 0,
+        pending: 0,
+      });
+      expect(typeof summary.durationMs).toBe('number');
+      expect(typeof summary.usersPerSecond).toBe('number');
+      expect(r.stderr).not.toMatch(CONTROL);
+      expect(`${r.stdout}${r.stderr}`).not.toContain('987-65-');
+      expect(`${r.stdout}${r.stderr}`).not.toContain(API_KEY);
+    },
+  );
 
   it('reads CSV with dotted headers, empty cells absent', async () => {
     world = await startWorld();
@@ -179,7 +185,18 @@ describe('kyc-handoff import', () => {
     const ids = Array.from({ length: 24 }, (_, i) => `k-${i}`);
     writeFileSync(file, ndjson(ids.map((id, i) => usRecord(id, 'Smith', i))));
     // Short leases: the killed run's claims expire quickly instead of after the default minute.
-    const args = [MAIN, 'import', file, '--concurrency', '2', '--lease-ms', '1000', ...world.fast];
+    // HTTP on a worker thread in the killed run: the thread dies with its process and loses nothing.
+    const args = [
+      MAIN,
+      'import',
+      file,
+      '--concurrency',
+      '2',
+      '--lease-ms',
+      '1000',
+      '--http-thread',
+      ...world.fast,
+    ];
     const first = spawn(process.execPath, args, { env: { ...process.env, ...world.env }, stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 1_200));
     first.kill('SIGKILL');
