@@ -11,7 +11,13 @@ describe('benchmark scenarios, small', () => {
     expect(r.allTerminal).toBe(true);
     for (const c of r.contenders) expect(c.users, c.contender).toBe(200);
     expect(r.contenders.map((c) => c.contender)).toEqual(
-      expect.arrayContaining(['raw-before', 'engine-sqlite', 'engine-sqlite-no-http', 'raw-after']),
+      expect.arrayContaining([
+        'raw-before',
+        'engine-sqlite',
+        'engine-sqlite-http-thread',
+        'engine-sqlite-no-http',
+        'raw-after',
+      ]),
     );
     // The engine's own work is part of its work with HTTP, so the ceiling is a ratio below 1.
     if (process.platform === 'linux') expect(r.cpu).toBeDefined();

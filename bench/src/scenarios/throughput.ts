@@ -18,6 +18,8 @@ export interface ContenderFigures {
   peakRssMb: number;
   /** CPU time of the contender process per user (user + system), a steadier figure than the rate. */
   cpuMsPerUser?: number;
+  /** Busy time of the engine's own thread per user: the engine's throughput is bound by it. */
+  threadMsPerUser?: number;
   terminal?: number;
 }
 
@@ -57,7 +59,7 @@ export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }
   let allTerminal = true;
   const fig = (
     contender: string,
-    r: { users: number; durationMs: number; maxRssKb: number; cpuMs?: unknown },
+    r: { users: number; durationMs: number; maxRssKb: number; cpuMs?: unknown; engineThreadMs?: unknown },
     terminal?: number,
   ) => {
     const f: ContenderFigures = {
@@ -67,6 +69,9 @@ export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }
       usersPerSec: round(r.users / (r.durationMs / 1000)),
       peakRssMb: round(r.maxRssKb / 1024),
       ...(typeof r.cpuMs === 'number' ? { cpuMsPerUser: round(r.cpuMs / r.users, 3) } : {}),
+      ...(typeof r.engineThreadMs === 'number'
+        ? { threadMsPerUser: round(r.engineThreadMs / r.users, 3) }
+        : {}),
       ...(terminal === undefined ? {} : { terminal }),
     };
     contenders.push(f);
@@ -129,6 +134,25 @@ export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }
     const sqliteTerminal = terminalOfCounts(sqliteReport.counts);
     const sqlite = fig('engine-sqlite', sqliteReport, sqliteTerminal);
     if (sqliteTerminal !== users) allTerminal = false;
+    // The same with HTTP on a worker thread (--http-thread): what taking it off the engine's thread is worth.
+    await sandbox.reset();
+    const { reports: threaded } = await runTogether(
+      [
+        {
+          name: 'engine',
+          config: {
+            ...engineBase({ kind: 'sqlite', path: join(tmp.dir, 'http-thread.db') }),
+            httpThread: true,
+            submit: { prefix: 'http-thread', from: 0, count: users },
+          },
+        },
+      ],
+      timeoutMs,
+    );
+    const threadedTerminal = terminalOfCounts(threaded[0]!.counts);
+    fig('engine-sqlite-http-thread', threaded[0]!, threadedTerminal);
+    if (threadedTerminal !== users) allTerminal = false;
+
     // The SQLite file is inspected once more from outside, as the check a user would make.
     const store = openSqliteStore({ path: dbPath, keyring: parseKeyring(ENCRYPTION_KEY) });
     await store.close();
