@@ -148,7 +148,7 @@ export function withRunOptions(command: Command): Command {
     )
     .option(
       '--http-thread',
-      "HTTP on a worker thread: takes 20-35 % of the work per user off the engine's one thread, faster where a core is spare, slower on one core (BENCHMARKS.md)",
+      "HTTP on a worker thread: takes a quarter to a third of the work per user off the engine's one thread, faster where a core is spare, nothing to gain on one core (BENCHMARKS.md)",
     )
     .addOption(
       new Option(

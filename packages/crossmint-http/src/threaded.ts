@@ -37,10 +37,10 @@ interface InFlight {
 /**
  * The Crossmint client with its HTTP work (sockets, parsing, checking answers) on a worker thread;
  * the same calls, answers and errors as `createCrossmintClient`. The engine runs on one thread and
- * that thread bounds its throughput: this moves 20–35 % of its time per user off it. Calls and answers
- * cross in batches, one message each way per turn of the event loop. A worker that dies answers its
- * calls in flight as transient errors (they were sent or not: the engine repeats them, and a
- * repeated call sends the same bytes), and the next call starts a new one.
+ * that thread bounds its throughput: this moves a quarter to a third of its busy time per user off
+ * it. Calls and answers cross in batches, one message each way per turn of the event loop. A worker
+ * that dies answers its calls in flight as transient errors (they were sent or not: the engine
+ * repeats them, and a repeated call sends the same bytes), and the next call starts a new one.
  */
 export function createThreadedCrossmintClient(target: ClientTarget, options: ClientOptions): CrossmintClient {
   const config = resolveConfig(target, options);
