@@ -116,63 +116,41 @@ export async function throughput(ctx: ScenarioContext & { pgWorkers?: number[] }
   try {
     const rawBefore = await raw('raw-before');
 
-    await sandbox.reset();
-    const dbPath = join(tmp.dir, 'engine.db');
-    const { reports } = await runTogether(
-      [
-        {
-          name: 'engine',
-          config: {
-            ...engineBase({ kind: 'sqlite', path: dbPath }),
-            submit: { prefix: 'sqlite', from: 0, count: users },
+    /** One engine on its own SQLite file, every user submitted then driven to the end. */
+    const sqliteEngine = async (
+      contender: string,
+      prefix: string,
+      extra: Partial<EngineChildConfig> = {},
+    ) => {
+      await sandbox.reset();
+      const path = join(tmp.dir, `${prefix}.db`);
+      const { reports } = await runTogether(
+        [
+          {
+            name: 'engine',
+            config: {
+              ...engineBase({ kind: 'sqlite', path }),
+              ...extra,
+              submit: { prefix, from: 0, count: users },
+            },
           },
-        },
-      ],
-      timeoutMs,
-    );
-    const sqliteReport = reports[0]!;
-    const sqliteTerminal = terminalOfCounts(sqliteReport.counts);
-    const sqlite = fig('engine-sqlite', sqliteReport, sqliteTerminal);
-    if (sqliteTerminal !== users) allTerminal = false;
-    // The same with HTTP on a worker thread (--http-thread): what taking it off the engine's thread is worth.
-    await sandbox.reset();
-    const { reports: threaded } = await runTogether(
-      [
-        {
-          name: 'engine',
-          config: {
-            ...engineBase({ kind: 'sqlite', path: join(tmp.dir, 'http-thread.db') }),
-            httpThread: true,
-            submit: { prefix: 'http-thread', from: 0, count: users },
-          },
-        },
-      ],
-      timeoutMs,
-    );
-    const threadedTerminal = terminalOfCounts(threaded[0]!.counts);
-    fig('engine-sqlite-http-thread', threaded[0]!, threadedTerminal);
-    if (threadedTerminal !== users) allTerminal = false;
+        ],
+        timeoutMs,
+      );
+      const terminal = terminalOfCounts(reports[0]!.counts);
+      if (terminal !== users) allTerminal = false;
+      return { path, figures: fig(contender, reports[0]!, terminal) };
+    };
+    const { path: dbPath, figures: sqlite } = await sqliteEngine('engine-sqlite', 'sqlite');
+    // With HTTP on a worker thread (--http-thread): what taking it off the engine's thread is worth.
+    await sqliteEngine('engine-sqlite-http-thread', 'http-thread', { httpThread: true });
 
     // The SQLite file is inspected once more from outside, as the check a user would make.
     const store = openSqliteStore({ path: dbPath, keyring: parseKeyring(ENCRYPTION_KEY) });
     await store.close();
 
     // The same engine and store answered without HTTP: what the engine's own work costs per user.
-    const { reports: replayed } = await runTogether(
-      [
-        {
-          name: 'engine',
-          config: {
-            ...engineBase({ kind: 'sqlite', path: join(tmp.dir, 'replay.db') }),
-            replay: true,
-            submit: { prefix: 'replay', from: 0, count: users },
-          },
-        },
-      ],
-      timeoutMs,
-    );
-    const withoutHttp = fig('engine-sqlite-no-http', replayed[0]!, terminalOfCounts(replayed[0]!.counts));
-    if (withoutHttp.terminal !== users) allTerminal = false;
+    const { figures: withoutHttp } = await sqliteEngine('engine-sqlite-no-http', 'replay', { replay: true });
 
     if (pgAvailable()) {
       for (const workers of ctx.pgWorkers ?? [1, 2]) {

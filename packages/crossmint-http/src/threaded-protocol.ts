@@ -20,3 +20,31 @@ export type FromWorker =
   | ['err', id: number, error: CrossmintError]
   | ['debug', info: DebugInfo]
   | ['closed'];
+
+/** Messages posted as one batch per turn of the event loop: one postMessage for many calls. */
+export class Batcher<T> {
+  private queued: T[] = [];
+  private scheduled = false;
+
+  constructor(private readonly post: (batch: T[]) => void) {}
+
+  send(message: T): void {
+    this.queued.push(message);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Drops what is queued: its receiver is gone. */
+  clear(): void {
+    this.queued = [];
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length > 0) this.post(batch);
+  };
+}

@@ -4,27 +4,20 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CrossmintPort } from '@kyc-handoff/core';
 import { createCrossmintClient } from './client.js';
 import type { DebugInfo } from './config.js';
-import type { FromWorker, Method, ThreadedWorkerData, ToWorker } from './threaded-protocol.js';
+import {
+  Batcher,
+  type FromWorker,
+  type Method,
+  type ThreadedWorkerData,
+  type ToWorker,
+} from './threaded-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('threaded-worker runs only as a worker thread');
 const data = workerData as ThreadedWorkerData;
 
-let outgoing: FromWorker[] = [];
-let flushScheduled = false;
-function send(message: FromWorker): void {
-  outgoing.push(message);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flush);
-  }
-}
-function flush(): void {
-  flushScheduled = false;
-  const batch = outgoing;
-  outgoing = [];
-  port!.postMessage(batch);
-}
+const outgoing = new Batcher<FromWorker>((batch) => port.postMessage(batch));
+const send = (message: FromWorker) => outgoing.send(message);
 
 const client = createCrossmintClient(data.target, {
   ...data.options,

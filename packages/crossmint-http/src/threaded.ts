@@ -5,7 +5,13 @@ import type { CallOptions, CrossmintError } from '@kyc-handoff/core';
 import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import type { CrossmintClient } from './client.js';
 import { type ClientOptions, type ClientTarget, resolveConfig } from './config.js';
-import type { FromWorker, Method, ThreadedWorkerData, ToWorker } from './threaded-protocol.js';
+import {
+  Batcher,
+  type FromWorker,
+  type Method,
+  type ThreadedWorkerData,
+  type ToWorker,
+} from './threaded-protocol.js';
 
 /**
  * Run from source (the tests), the worker is TypeScript: it registers tsx in its own thread first,
@@ -51,8 +57,7 @@ export function createThreadedCrossmintClient(target: ClientTarget, options: Cli
   let worker: Worker | undefined;
   let nextCallId = 1;
   let nextSignalId = 1;
-  let outgoing: ToWorker[] = [];
-  let flushScheduled = false;
+  const outgoing = new Batcher<ToWorker>(post);
   let closing: Promise<void> | undefined;
   let onClosed: (() => void) | undefined;
 
@@ -69,7 +74,7 @@ export function createThreadedCrossmintClient(target: ClientTarget, options: Cli
   function lost(which: Worker, how: string): void {
     if (worker !== which) return;
     worker = undefined;
-    outgoing = [];
+    outgoing.clear();
     const calls = [...inFlight.values()];
     inFlight.clear();
     for (const call of calls) {
@@ -85,18 +90,11 @@ export function createThreadedCrossmintClient(target: ClientTarget, options: Cli
   }
 
   function send(message: ToWorker): void {
-    outgoing.push(message);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
+    outgoing.send(message);
   }
 
-  function flush(): void {
-    flushScheduled = false;
-    const batch = outgoing;
-    outgoing = [];
-    if (batch.length === 0 || worker === undefined) return;
+  function post(batch: ToWorker[]): void {
+    if (worker === undefined) return;
     try {
       worker.postMessage(batch);
     } catch {
