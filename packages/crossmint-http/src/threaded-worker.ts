@@ -1,7 +1,8 @@
 // The thread behind createThreadedCrossmintClient: one ordinary client, its calls and answers
 // carried as batches of messages.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { CrossmintPort } from '@kyc-handoff/core';
+import type { CrossmintError } from '@kyc-handoff/core';
+import { err, ResultAsync } from 'neverthrow';
 import { createCrossmintClient } from './client.js';
 import type { DebugInfo } from './config.js';
 import {
@@ -49,9 +50,19 @@ let closeAsked = false;
 
 function call(id: number, method: Method, args: unknown[], signalId: number, aborted: boolean): void {
   const signal = signalFor(signalId, aborted);
-  const invoke = client[method] as (...a: unknown[]) => ReturnType<CrossmintPort[Method]>;
+  const invoke = client[method] as (...a: unknown[]) => ResultAsync<unknown, CrossmintError>;
   callsInFlight++;
-  void invoke(...args, { signal }).then((result) => {
+  let answer: ResultAsync<unknown, CrossmintError>;
+  try {
+    answer = invoke(...args, { signal });
+  } catch {
+    // A call the client throws on (arguments of the wrong type) fails alone, not the whole thread.
+    const message = `${method}: its arguments are not what the client takes; nothing was sent.`;
+    answer = new ResultAsync(
+      Promise.resolve(err<unknown, CrossmintError>({ kind: 'unexpected-response', message })),
+    );
+  }
+  void answer.then((result) => {
     release(signalId);
     send(result.isOk() ? ['ok', id, result.value] : ['err', id, result.error]);
     callsInFlight--;

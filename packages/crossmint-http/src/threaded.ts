@@ -175,10 +175,10 @@ export function createThreadedCrossmintClient(target: ClientTarget, options: Cli
     worker ??= start();
     const id = nextCallId++;
     const signal = options?.signal;
-    const answer = new Promise<Answer>((resolve) => inFlight.set(id, { method, resolve }));
+    const answered = new Promise<Answer>((resolve) => inFlight.set(id, { method, resolve }));
     if (inFlight.size === 1) worker.ref();
     send(['call', id, method, args, signalIdOf(signal), signal?.aborted === true]);
-    return new ResultAsync(answer) as ResultAsync<R, CrossmintError>;
+    return new ResultAsync(answered) as ResultAsync<R, CrossmintError>;
   }
 
   async function close(): Promise<void> {

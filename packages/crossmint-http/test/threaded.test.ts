@@ -105,7 +105,7 @@ describe('createThreadedCrossmintClient', () => {
     await threaded.close();
   });
 
-  it('a call whose arguments cannot be copied fails alone; the calls sent with it are answered', async () => {
+  it('a call whose arguments cannot be copied or used fails alone; the calls sent with it are answered', async () => {
     const threaded = createThreadedCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY });
     respond = (_req, res) => json(res, 200, USER);
     const careless = { ...RECORD, toJSON: () => RECORD } as unknown as UserUpsertRequest;
@@ -120,6 +120,17 @@ describe('createThreadedCrossmintClient', () => {
       kind: 'unexpected-response',
       message: 'upsertUser: its arguments are not plain data (JSON-like values only); nothing was sent.',
     });
+    // The in-thread client throws on an empty locator (a programmer error); on the worker thread the
+    // throw would end the thread and every call in flight on it, so the call fails alone instead.
+    expect(() => createCrossmintClient({ baseUrl: server.baseUrl }, { apiKey: KEY }).getUser('')).toThrow(
+      TypeError,
+    );
+    const [empty, fine] = await Promise.all([threaded.getUser(''), threaded.getUser('userId:d')]);
+    expect(empty._unsafeUnwrapErr()).toEqual({
+      kind: 'unexpected-response',
+      message: 'getUser: its arguments are not what the client takes; nothing was sent.',
+    });
+    expect(fine._unsafeUnwrap()).toEqual(USER);
     await threaded.close();
   });
 
