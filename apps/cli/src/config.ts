@@ -182,6 +182,11 @@ export async function openStore(flags: GlobalFlags, keyring?: Keyring): Promise<
   }
 }
 
+/** The client factory `--http-thread` asks for: HTTP on a worker thread, or in the engine's own. */
+export function clientFactory(httpThread: boolean | undefined) {
+  return httpThread === true ? createThreadedCrossmintClient : createCrossmintClient;
+}
+
 /**
  * Builds the Crossmint client; the key is checked before any call and never printed. `onCall` sees
  * each call as it ends (method, path, status, duration: never a key or a body), e.g. for metrics.
@@ -207,8 +212,7 @@ export function openClient(
   }
   const apiKey = apiKeyFrom(flags, command);
   try {
-    const create = flags.httpThread === true ? createThreadedCrossmintClient : createCrossmintClient;
-    return create(target, {
+    return clientFactory(flags.httpThread)(target, {
       apiKey,
       ...((flags.debug === true || onCall !== undefined) && {
         debug: (info) => {

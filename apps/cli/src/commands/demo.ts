@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { createCrossmintClient, createThreadedCrossmintClient } from '@kyc-handoff/crossmint-http';
 import { createSandbox } from '@kyc-handoff/sandbox';
 import { loadOrCreateDemoKeyring } from '@kyc-handoff/store-sqlite';
 import { Command, InvalidArgumentError } from 'commander';
-import { type GlobalFlags, openStore, parseStoreSpec, withGlobalOptions } from '../config.js';
+import { clientFactory, type GlobalFlags, openStore, parseStoreSpec, withGlobalOptions } from '../config.js';
 import { demoUsers } from '../demo-users.js';
 import { action, EXIT, UserError } from '../errors.js';
 import type { SourceItem } from '../input/source.js';
@@ -79,9 +78,7 @@ recreated on each run. The sandbox answers on a free loopback port with rate lim
         const { url } = await sandbox.listen({ port: 0, host: '127.0.0.1' });
         const apiKey = `sk_staging_demo_${randomBytes(6).toString('hex')}`;
         process.stderr.write(`sandbox: Crossmint users API on ${url}/api (6000 writes/min)\n`);
-        const createClient =
-          flags.httpThread === true ? createThreadedCrossmintClient : createCrossmintClient;
-        const crossmint = createClient({ baseUrl: `${url}/api` }, { apiKey });
+        const crossmint = clientFactory(flags.httpThread)({ baseUrl: `${url}/api` }, { apiKey });
         const store = await openStore({ ...flags, store: `sqlite:${path}` }, keyring);
         const runFlags: RunFlags = {
           ...flags,
