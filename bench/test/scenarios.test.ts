@@ -7,18 +7,26 @@ import { throughput } from '../src/scenarios/throughput.js';
 
 describe('benchmark scenarios, small', () => {
   it('throughput: raw and every engine contender finish all 200 users, each engine user terminal', async () => {
-    const r = await throughput({ quick: true, users: 200, pgWorkers: [] });
+    const r = await throughput({ quick: true, users: 200, pgWorkers: [], pairs: 2 });
     expect(r.allTerminal).toBe(true);
     for (const c of r.contenders) expect(c.users, c.contender).toBe(200);
-    expect(r.contenders.map((c) => c.contender)).toEqual(
-      expect.arrayContaining([
-        'raw-before',
-        'engine-sqlite',
-        'engine-sqlite-http-thread',
-        'engine-sqlite-no-http',
-        'raw-after',
-      ]),
+    expect(r.contenders.map((c) => c.contender)).toEqual([
+      'raw-1',
+      'engine-sqlite-1',
+      'raw-2',
+      'engine-sqlite-2',
+      'raw-3',
+      'engine-sqlite-http-thread',
+      'engine-sqlite-no-http',
+    ]);
+    // Each SQLite run is compared with the raw runs on either side of it; the target reads their median.
+    const rate = (name: string) => r.contenders.find((c) => c.contender === name)!.usersPerSec;
+    expect(r.sqlitePairRatios).toEqual(
+      [1, 2].map((i) =>
+        expect.closeTo(rate(`engine-sqlite-${i}`) / ((rate(`raw-${i}`) + rate(`raw-${i + 1}`)) / 2), 2),
+      ),
     );
+    expect(r.sqliteRatio).toBeCloseTo((r.sqlitePairRatios[0]! + r.sqlitePairRatios[1]!) / 2, 2);
     // The engine's own work is part of its work with HTTP, so the ceiling is a ratio below 1.
     if (process.platform === 'linux') expect(r.cpu).toBeDefined();
     if (r.cpu !== undefined) {
