@@ -17,6 +17,7 @@ describe('benchmark scenarios, small', () => {
       'engine-sqlite-2',
       'raw-3',
       'engine-sqlite-http-thread',
+      'engine-sqlite-young-64',
       'engine-sqlite-no-http',
     ]);
     // Each SQLite run is compared with the raw runs on either side of it; the target reads their median.

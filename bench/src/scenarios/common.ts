@@ -35,7 +35,7 @@ export async function runEngine(config: EngineChildConfig, timeoutMs: number): P
 
 /** Starts several children, waits until each is ready, releases them together, collects reports. */
 export async function runTogether(
-  children: { name: string; config: unknown }[],
+  children: { name: string; config: unknown; env?: NodeJS.ProcessEnv }[],
   timeoutMs: number,
 ): Promise<{ reports: ChildReport[]; wallMs: number }> {
   const started = children.map((c) =>
@@ -44,7 +44,7 @@ export async function runTogether(
       { ...(c.config as object), waitForGo: true },
       {
         timeoutMs,
-        env: { KYC_HANDOFF_ENCRYPTION_KEY: ENCRYPTION_KEY },
+        env: { ...c.env, KYC_HANDOFF_ENCRYPTION_KEY: ENCRYPTION_KEY },
       },
     ),
   );
