@@ -177,7 +177,8 @@ export async function throughput(
     await sqliteEngine('engine-sqlite-http-thread', 'http-thread', { httpThread: true });
     // With V8's young generation at 64 MB a semi-space (Node's default is 16), as an operator sets
     // it through NODE_OPTIONS: objects of the users in flight die young instead of being promoted.
-    await sqliteEngine('engine-sqlite-young-64', 'young64', {}, { NODE_OPTIONS: YOUNG_64 });
+    const nodeOptions = [process.env.NODE_OPTIONS, YOUNG_64].filter(Boolean).join(' ');
+    await sqliteEngine('engine-sqlite-young-64', 'young64', {}, { NODE_OPTIONS: nodeOptions });
 
     // The SQLite file is inspected once more from outside, as the check a user would make.
     const store = openSqliteStore({ path: dbPath, keyring: parseKeyring(ENCRYPTION_KEY) });
