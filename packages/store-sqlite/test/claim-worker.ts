@@ -1,13 +1,19 @@
-// Run by multi-process.test.ts in a child process: claims until nothing is due, prints the ids.
+// Run by multi-process.test.ts in a child process: says `ready` once its store is open, waits for
+// `go` on stdin, claims until nothing is due, then prints the ids it claimed as a JSON line.
+import { createInterface } from 'node:readline';
 import { parseKeyring } from '@kyc-handoff/core/crypto';
 import { openSqliteStore } from '../src/sqlite-store.js';
 
-const [path, owner, startAt] = process.argv.slice(2) as [string, string, string];
+const [path, owner] = process.argv.slice(2) as [string, string];
 // The key comes from the environment, as in production, so it never shows in a failure's command line.
 const key = process.env.KYC_HANDOFF_ENCRYPTION_KEY ?? '';
-// Start together, so the processes really contend for the same rows.
-while (Date.now() < Number(startAt)) await new Promise((r) => setTimeout(r, 5));
 const store = openSqliteStore({ path, keyring: parseKeyring(key), busyTimeoutMs: 10_000 });
+// Released together by the parent once all are loaded, so the processes really contend for the same
+// rows: a start time on the clock let a process still loading under a busy suite find nothing left.
+process.stdout.write('ready\n');
+const lines = createInterface({ input: process.stdin });
+await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+lines.close();
 const claimed: string[] = [];
 for (;;) {
   const rows = await store.claimDue({ now: 1_000, limit: 7, owner, leaseMs: 3_600_000 });
@@ -31,4 +37,4 @@ for (;;) {
   claimed.push(...rows.map((r) => r.userId));
 }
 await store.close();
-process.stdout.write(JSON.stringify(claimed));
+process.stdout.write(`${JSON.stringify(claimed)}\n`);
