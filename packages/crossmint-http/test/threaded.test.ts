@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CrossmintError, UserUpsertRequest } from '@kyc-handoff/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCrossmintClient, createThreadedCrossmintClient } from '../src/index.js';
 import { workerOf } from '../src/threaded.js';
 import {
@@ -33,6 +33,9 @@ const ANSWERS: Record<string, Handler> = {
   '200 not JSON': (_req, res) => text(res, 200, '{"userId": ', 'application/json'),
   '200 wrong shape': (_req, res) => json(res, 200, { userId: 42 }),
 };
+
+/** Until a request reaches the server: the worker thread may take seconds to start on a busy machine. */
+const UNTIL_SENT = { timeout: 5_000, interval: 5 };
 
 let server: TestServer;
 let respond: Handler;
@@ -76,7 +79,7 @@ describe('createThreadedCrossmintClient', () => {
 
     const during = new AbortController();
     const pending = threaded.getUser('userId:tess', { signal: during.signal });
-    await waitFor(() => server.seen.length > before);
+    await vi.waitFor(() => expect(server.seen.length).toBeGreaterThan(before), UNTIL_SENT);
     during.abort();
     expect((await pending)._unsafeUnwrapErr()).toEqual({
       kind: 'transient',
@@ -90,7 +93,7 @@ describe('createThreadedCrossmintClient', () => {
     respond = () => undefined; // hangs
     const before = server.seen.length;
     const inFlight = threaded.upsertUser('userId:tess', RECORD);
-    await waitFor(() => server.seen.length > before);
+    await vi.waitFor(() => expect(server.seen.length).toBeGreaterThan(before), UNTIL_SENT);
     await workerOf.get(threaded)?.()?.terminate();
     const lost: CrossmintError = (await inFlight)._unsafeUnwrapErr();
     expect(lost).toEqual({
@@ -142,7 +145,7 @@ describe('createThreadedCrossmintClient', () => {
     };
     const before = server.seen.length;
     const inFlight = threaded.getUser('userId:tess');
-    await waitFor(() => release !== undefined);
+    await vi.waitFor(() => expect(release).toBeDefined(), UNTIL_SENT);
     const closed = threaded.close();
     release?.();
     expect((await inFlight)._unsafeUnwrap()).toEqual(USER);
@@ -177,8 +180,3 @@ describe('createThreadedCrossmintClient', () => {
     expect(child.status).toBe(0);
   });
 });
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(condition()).toBe(true);
-}
