@@ -162,7 +162,6 @@ export async function throughput(
       return { path, figures: fig(contender, reports[0]!, terminal) };
     };
     const sqliteRuns: ContenderFigures[] = [];
-    const sqlitePairRatios: number[] = [];
     let dbPath = '';
     for (let pair = 1; pair <= pairs; pair++) {
       const run = await sqliteEngine(`engine-sqlite-${pair}`, `sqlite${pair}`);
@@ -170,9 +169,9 @@ export async function throughput(
       const bracket = mean([raws[pair - 1]!.usersPerSec, raws[pair]!.usersPerSec])!;
       run.figures.ratioToRaw = round(run.figures.usersPerSec / bracket, 3);
       sqliteRuns.push(run.figures);
-      sqlitePairRatios.push(run.figures.ratioToRaw);
       dbPath = run.path;
     }
+    const sqlitePairRatios = sqliteRuns.map((run) => run.ratioToRaw!);
     // With HTTP on a worker thread (--http-thread): what taking it off the engine's thread is worth.
     await sqliteEngine('engine-sqlite-http-thread', 'http-thread', { httpThread: true });
     // With V8's young generation at 64 MB a semi-space (Node's default is 16), as an operator sets
