@@ -34,6 +34,8 @@ describe('benchmark scenarios, small', () => {
       expect(r.cpu.engineWithoutHttp).toBeGreaterThan(0);
       expect(r.cpuCeilingRatio).toBeGreaterThan(0);
       expect(r.cpuCeilingRatio).toBeLessThan(1);
+      const ownThread = r.contenders.find((c) => c.contender === 'engine-sqlite-no-http')!.threadMsPerUser!;
+      expect(r.singleThreadCeilingRatio).toBeCloseTo(r.cpu.raw / (r.cpu.raw + ownThread), 2);
     }
   });
 });

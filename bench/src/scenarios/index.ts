@@ -38,6 +38,15 @@ const throughputScenario = {
               met: 'n/a' as const,
             },
           ]),
+      ...(r.singleThreadCeilingRatio === undefined
+        ? []
+        : [
+            {
+              target: 'single-thread ceiling: raw / (raw + the engine thread without HTTP), CPU ms per user',
+              measured: r.singleThreadCeilingRatio,
+              met: 'n/a' as const,
+            },
+          ]),
       { target: 'every engine user terminal', measured: String(r.allTerminal), met: r.allTerminal },
     ] satisfies Target[],
   }),

@@ -46,6 +46,13 @@ export interface ThroughputResult {
    * without HTTP: (raw + sandbox) / (raw + engineWithoutHttp + sandbox), per user.
    */
   cpuCeilingRatio?: number;
+  /**
+   * The best ratio an engine doing all its work on one thread can reach, if its HTTP costs what
+   * raw's does: raw / (raw + engineWithoutHttp's thread time), per user. Raw is bound by its one
+   * thread too, so this is the ceiling the default engine meets; the CPU ceiling assumes the
+   * engine's own work ran beside its HTTP on another core.
+   */
+  singleThreadCeilingRatio?: number;
 }
 
 const CONCURRENCY = 64;
@@ -236,6 +243,9 @@ export async function throughput(
             cpu: { raw: round(rawCpu, 3), sandbox: round(sandboxCpu, 3), engineWithoutHttp: ownCpu },
             rawCoreUse: round(((rawCpu + sandboxCpu) * rawMean) / 1000 / cpus().length, 2),
             cpuCeilingRatio: round((rawCpu + sandboxCpu) / (rawCpu + ownCpu + sandboxCpu), 3),
+            ...(withoutHttp.threadMsPerUser !== undefined && {
+              singleThreadCeilingRatio: round(rawCpu / (rawCpu + withoutHttp.threadMsPerUser), 3),
+            }),
           }
         : {};
     return {
