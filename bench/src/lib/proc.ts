@@ -42,13 +42,19 @@ export interface Child {
 export function startChild(
   name: string,
   config: unknown,
-  options: { timeoutMs: number; env?: NodeJS.ProcessEnv },
+  options: {
+    timeoutMs: number;
+    env?: NodeJS.ProcessEnv;
+    /** The bench directory of another built checkout, to run its child against this one's. */
+    benchDir?: string;
+  },
 ): Child {
+  const benchDir = options.benchDir ?? BENCH_DIR;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(BENCH_DIR, 'src/children', `${name}.ts`), JSON.stringify(config)],
+    ['--import', 'tsx', join(benchDir, 'src/children', `${name}.ts`), JSON.stringify(config)],
     {
-      cwd: BENCH_DIR,
+      cwd: benchDir,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,

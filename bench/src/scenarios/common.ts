@@ -35,7 +35,7 @@ export async function runEngine(config: EngineChildConfig, timeoutMs: number): P
 
 /** Starts several children, waits until each is ready, releases them together, collects reports. */
 export async function runTogether(
-  children: { name: string; config: unknown; env?: NodeJS.ProcessEnv }[],
+  children: { name: string; config: unknown; env?: NodeJS.ProcessEnv; benchDir?: string }[],
   timeoutMs: number,
 ): Promise<{ reports: ChildReport[]; wallMs: number }> {
   const started = children.map((c) =>
@@ -45,6 +45,7 @@ export async function runTogether(
       {
         timeoutMs,
         env: { ...c.env, KYC_HANDOFF_ENCRYPTION_KEY: ENCRYPTION_KEY },
+        ...(c.benchDir !== undefined && { benchDir: c.benchDir }),
       },
     ),
   );
