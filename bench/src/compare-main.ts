@@ -33,7 +33,8 @@ try {
   const figure = result.noHttp ? 'CPU ms per user, without HTTP' : '× the raw runs around each run';
   console.log(`\nmedian (${figure}): this ${result.median.this}, other ${result.median.other}`);
   console.log(`per round, this ÷ other: ${result.roundQuotients.join(', ')}`);
-  if (!result.noHttp) console.log(`per round, CPU per user, this ÷ other: ${result.cpuRoundQuotients.join(', ')}`);
+  if (!result.noHttp)
+    console.log(`per round, CPU per user, this ÷ other: ${result.cpuRoundQuotients.join(', ')}`);
   if (!values['no-record']) appendResult('compare', { result });
 } catch (error) {
   console.error(`compare failed: ${(error as Error).message}`);
