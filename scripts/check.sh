@@ -30,6 +30,7 @@ node scripts/api-report.mjs >&2
 step="consumer test"
 bash scripts/consumer-test.sh >&2
 
+step="tests"
 mkdir -p .test-results
 status=0
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json || status=$?
