@@ -10,6 +10,7 @@ import type { ChildReport } from './lib/proc.js';
 import { API_KEY } from './lib/records.js';
 import { startSandbox } from './lib/sandbox.js';
 import { runTogether, tempDir } from './scenarios/common.js';
+import { CONCURRENCY, FAST_POLICY, median, terminalOfCounts } from './scenarios/throughput.js';
 
 export interface CompareOptions {
   /** The root of the other checkout, built (`pnpm turbo run build`) with its dependencies installed. */
@@ -66,12 +67,6 @@ function revisionOf(dir: string): string | undefined {
   }
 }
 
-const median = (xs: readonly number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 export async function compareEngines(options: CompareOptions): Promise<CompareResult> {
   const other = resolve(options.against);
   const problem = problemWithCheckout(other);
@@ -94,7 +89,7 @@ export async function compareEngines(options: CompareOptions): Promise<CompareRe
       apiKey: API_KEY,
       prefix: `raw${runCount++}`,
       users: options.users,
-      concurrency: 64,
+      concurrency: CONCURRENCY,
     };
     const { reports } = await runTogether([{ name: 'raw', config }], timeoutMs);
     return rateOf(reports[0]!);
@@ -108,9 +103,9 @@ export async function compareEngines(options: CompareOptions): Promise<CompareRe
       baseUrl: sandbox.baseUrl,
       apiKey: API_KEY,
       run: true,
-      concurrency: 64,
+      concurrency: CONCURRENCY,
       budgets: { writesPerMinute: unlimited, readsPerMinute: unlimited },
-      policy: { pollInitialMs: 1, pollMaxMs: 1, baseDelayMs: 10 },
+      policy: FAST_POLICY,
       idleSweepMs: 100,
       submit: { prefix, from: 0, count: options.users },
       ...(options.noHttp && { replay: true }),
@@ -121,12 +116,11 @@ export async function compareEngines(options: CompareOptions): Promise<CompareRe
       timeoutMs,
     );
     const r = reports[0]!;
-    const counts = (r.counts ?? {}) as Record<string, number>;
     return {
       tree,
       usersPerSec: round(rateOf(r)),
       cpuMsPerUser: round(Number(r.cpuMs) / r.users, 3),
-      terminal: (counts.verified ?? 0) + (counts.rejected ?? 0),
+      terminal: terminalOfCounts(r.counts),
     };
   };
 

@@ -55,7 +55,7 @@ export interface ThroughputResult {
   singleThreadCeilingRatio?: number;
 }
 
-const CONCURRENCY = 64;
+export const CONCURRENCY = 64;
 /**
  * Engine runs on SQLite, each between two raw runs. This box's speed drifts by tens of percent
  * within minutes (raw alone moved by 60 % within one run), so a ratio against raw runs minutes
@@ -65,7 +65,7 @@ const PAIRS = 3;
 /** The tuning the README suggests for bulk imports without a budget. */
 const YOUNG_64 = '--max-semi-space-size=64';
 /** Polls right away, like the raw script. */
-const FAST_POLICY = { pollInitialMs: 1, pollMaxMs: 1, baseDelayMs: 10 };
+export const FAST_POLICY = { pollInitialMs: 1, pollMaxMs: 1, baseDelayMs: 10 };
 
 export async function throughput(
   ctx: ScenarioContext & { pgWorkers?: number[]; pairs?: number },
@@ -275,7 +275,7 @@ export function pgWallMs(schema: string, reports: { startedAt: number }[], fallb
   return Number.isFinite(last) && last > first ? last - first : fallback;
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : round((sorted[mid - 1]! + sorted[mid]!) / 2, 3);
