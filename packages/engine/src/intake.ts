@@ -8,8 +8,7 @@ import {
   parseRecord,
   requirementsFor,
   type SubmitStatus,
-  startOnboarding,
-  toPersisted,
+  startPersisted,
   topLevelState,
 } from '@kyc-handoff/core';
 import { submittedPayload } from './outbox.js';
@@ -59,7 +58,7 @@ export function intake(record: InputRecord, settings: IntakeSettings, now: numbe
       };
     }
   }
-  const snapshot = startOnboarding({
+  const snapshot = startPersisted({
     userId: record.userId,
     targets: settings.targets,
     documentTypes: (record.documents ?? []).map((d) => d.documentType),
@@ -73,7 +72,7 @@ export function intake(record: InputRecord, settings: IntakeSettings, now: numbe
     onboarding: {
       record,
       state: topLevelState(snapshot),
-      snapshot: toPersisted(snapshot),
+      snapshot,
       machineVersion: MACHINE_VERSION,
       wakeAt: now,
       outbox: submittedPayload(snapshot, now),

@@ -27,12 +27,15 @@ export function outboxPayloadOf(
   return payload(state as OutboxEventType, after, at);
 }
 
+/** What an event is made of: the state and the context, of a live snapshot or a persisted one. */
+type EventSource = Pick<OnboardingSnapshot, 'value' | 'context'>;
+
 /** The `submitted` event of a new onboarding. */
-export function submittedPayload(snapshot: OnboardingSnapshot, at: number): OutboxPayload {
+export function submittedPayload(snapshot: EventSource, at: number): OutboxPayload {
   return payload('submitted', snapshot, at);
 }
 
-function payload(type: OutboxEventType, snapshot: OnboardingSnapshot, at: number): OutboxPayload {
+function payload(type: OutboxEventType, snapshot: EventSource, at: number): OutboxPayload {
   const ctx = snapshot.context;
   return {
     type,

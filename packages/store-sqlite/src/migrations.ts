@@ -158,6 +158,15 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT from_state, event, to_state, COUNT(*) FROM journal GROUP BY from_state, event, to_state;
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- The RECORD_RULES_VERSION a record was validated under when it was written: a record loaded
+      -- under the same version is not validated again. NULL for records written before this
+      -- column: they are validated at every load, as they were.
+      ALTER TABLE records ADD COLUMN rules INTEGER;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet recorded in `schema_migrations`; returns the versions it applied. */

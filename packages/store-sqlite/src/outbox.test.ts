@@ -176,7 +176,7 @@ describe('sqlite store: outbox', () => {
               1, 2, NULL, 'transient in createUser: status 503', NULL, 0, 7)`);
     old.close();
     const s = openStore();
-    expect(s.migrationsApplied()).toEqual([5, 6]);
+    expect(s.migrationsApplied()).toEqual([5, 6, 7]);
     expect((await s.list({ limit: 10 })).map((r) => r.userId)).toEqual(['a', 'b']);
     expect((await s.list({ outcome: 'verified', limit: 10 })).map((r) => r.userId)).toEqual(['b']);
     expect((await s.list({ changedSince: 6, limit: 10 })).map((r) => r.userId)).toEqual(['a']);

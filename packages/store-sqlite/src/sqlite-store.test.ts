@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RECORD_RULES_VERSION } from '@kyc-handoff/core';
 import { generateKey, KeyringMismatchError, parseKeyring } from '@kyc-handoff/core/crypto';
 import { CANARY, canaryRecord, sampleOnboarding, sampleRecord } from '@kyc-handoff/core/testing';
 import { runStoreContract } from '@kyc-handoff/core/testing/contract';
@@ -8,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migrations.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
-import { CLAIM_QUEUE_SQL, CLAIM_QUEUES, NEXT_WAKE_AT_SQL } from './statements.js';
+import { CLAIM_QUEUE_SQL, CLAIM_QUEUES, NEXT_WAKE_AT_SQL, TAKE_LEASES_SQL } from './statements.js';
 
 const T0 = 1_750_000_000_000;
 
@@ -172,6 +173,12 @@ describe('sqlite store', () => {
         expect(next, lane).toMatch(/USING INDEX onboardings_\w+_due/);
         expect(next, lane).not.toMatch(/TEMP B-TREE|SCAN onboardings|USING INDEX onboardings_state/);
       }
+      // The leases of a claim's rows: a lookup by rowid each, never a pass over the table.
+      const lease = (
+        s.raw.prepare(`EXPLAIN QUERY PLAN ${TAKE_LEASES_SQL}`).all('w', 1, '[1,2]') as { detail: string }[]
+      ).map((p) => p.detail);
+      expect(lease).toContain('SEARCH onboardings USING INTEGER PRIMARY KEY (rowid=?)');
+      expect(lease.join('\n')).not.toMatch(/SCAN onboardings/);
     }
   });
 
@@ -189,7 +196,7 @@ describe('sqlite store', () => {
              ('new-a', 'policyPending', '{}', 1, 1, 5, 0, 0)`);
     old.close();
     const s = openStore();
-    expect(s.migrationsApplied()).toEqual([4, 5, 6]);
+    expect(s.migrationsApplied()).toEqual([4, 5, 6, 7]);
     expect(await s.nextWakeAt('write')).toBe(5);
     const claimed = await s.claimDue({ now: 10, limit: 10, owner: 'w', leaseMs: 1000, lane: 'write' });
     expect(claimed.map((r) => r.userId)).toEqual(['started', 'new-b', 'new-a']);
@@ -211,7 +218,7 @@ describe('sqlite store', () => {
              ('b', 3, 'policyPending', 'POLICY_RECORDED', 'userCreated')`);
     old.close();
     const s = openStore();
-    expect(s.migrationsApplied()).toEqual([6]);
+    expect(s.migrationsApplied()).toEqual([6, 7]);
     const row = await s.get('b');
     await s.commit([
       {
@@ -388,6 +395,55 @@ describe('sqlite store', () => {
     expect(await onlyNew.submit([sampleOnboarding(sampleRecord({ userId: 'c' }))], { now: T0 })).toEqual([
       { userId: 'c', status: 'unchanged' },
     ]);
+  });
+
+  describe('the rules version a record was validated under', () => {
+    /** A record no rule accepts (a 13th month), handed to the store as the engine never would. */
+    const loose = (userId: string) => {
+      const base = canaryRecord(userId);
+      return { ...base, userDetails: { ...base.userDetails!, dateOfBirth: '1990-13-45' } };
+    };
+    const rulesOf = (s: SqliteStore, userId: string) =>
+      s.raw
+        .prepare<[string], number | null>('SELECT rules FROM records WHERE user_id = ?')
+        .pluck()
+        .get(userId);
+    const problemOf = (load: Promise<unknown>) =>
+      load.then(
+        () => 'loaded',
+        (error: { problem?: string; message: string }) => `${error.problem}: ${error.message}`,
+      );
+
+    it('is stored with each record; under it the record loads as stored, under any other it is validated', async () => {
+      const s = openStore();
+      await s.submit([sampleOnboarding(loose('u1'))], { now: T0 });
+      expect(rulesOf(s, 'u1')).toBe(RECORD_RULES_VERSION);
+      expect(await s.loadRecord('u1')).toEqual(loose('u1'));
+      // As a record stored before migration 7, and as one stored under an earlier version.
+      for (const rules of [null, RECORD_RULES_VERSION - 1]) {
+        s.raw.prepare('UPDATE records SET rules = ? WHERE user_id = ?').run(rules, 'u1');
+        const problem = await problemOf(s.loadRecord('u1'));
+        expect(problem).toMatch(/^record-invalid: .*no longer passes validation: userDetails\.dateOfBirth/);
+        expect(problem).not.toContain(CANARY.ssn);
+      }
+    });
+
+    it('replaceRecord stores it too, and re-encryption keeps the one each record had', async () => {
+      const s = openStore();
+      await s.submit(
+        ['a', 'b', 'c'].map((userId) => sampleOnboarding(sampleRecord({ userId }))),
+        { now: T0 },
+      );
+      s.raw.prepare('UPDATE records SET rules = NULL').run();
+      await s.replaceRecord('a', sampleRecord({ userId: 'a' }), T0 + 1);
+      s.raw.prepare('UPDATE records SET rules = 0 WHERE user_id = ?').run('b');
+      expect(['a', 'b', 'c'].map((u) => rulesOf(s, u))).toEqual([RECORD_RULES_VERSION, 0, null]);
+      await s.close();
+      const both = openStore({ keyring: parseKeyring(`next:${NEXT},main:${KEY}`) });
+      expect(both.reencryptRecords()).toBe(3);
+      expect(both.recordsByKeyId()).toEqual({ next: 3 });
+      expect(['a', 'b', 'c'].map((u) => rulesOf(both, u))).toEqual([RECORD_RULES_VERSION, 0, null]);
+    });
   });
 
   it('erasePersonalDataWhenTerminal deletes the record in the commit that sets an outcome', async () => {

@@ -14,7 +14,7 @@ import type {
   TopLevelState,
   TransitionCount,
 } from '@kyc-handoff/core';
-import { checkOutboxUser, LANES, TransitionTally } from '@kyc-handoff/core';
+import { checkOutboxUser, LANES, RECORD_RULES_VERSION, TransitionTally } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
@@ -35,6 +35,7 @@ import {
   LANE_QUEUES,
   NEXT_WAKE_AT_SQL,
   ROW_COLUMNS,
+  TAKE_LEASES_SQL,
 } from './statements.js';
 
 export interface SqliteStoreOptions {
@@ -70,8 +71,9 @@ export interface SqliteStore extends OnboardingStore {
   readonly raw: Database.Database;
 }
 
-/** Journal rows per INSERT at most (6 parameters each, far below SQLite's limit). */
+/** Journal rows per INSERT at most (JOURNAL_COLUMNS parameters each, far below SQLite's limit). */
 const JOURNAL_ROWS_PER_INSERT = 16;
+const JOURNAL_COLUMNS = 6;
 
 interface DbRow {
   user_id: string;
@@ -158,25 +160,24 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     digestOf: db.prepare<[string], { record_digest: string | null }>(
       'SELECT record_digest FROM onboardings WHERE user_id = ?',
     ),
+    // Nothing when the user is known: a submit inserts first and reads the stored digest only then,
+    // which spares the many new users of an import a lookup each.
     insertOnboarding: db.prepare(`
       INSERT INTO onboardings (user_id, state, snapshot, machine_version, version, wake_at, attempts,
                                record_digest, created_at, updated_at)
-      VALUES (@userId, @state, @snapshot, @machineVersion, 1, @wakeAt, 0, @digest, @now, @now)`),
+      VALUES (@userId, @state, @snapshot, @machineVersion, 1, @wakeAt, 0, @digest, @now, @now)
+      ON CONFLICT (user_id) DO NOTHING`),
     setDigest: db.prepare('UPDATE onboardings SET record_digest = ? WHERE user_id = ?'),
     upsertRecord: db.prepare(`
-      INSERT INTO records (user_id, key_id, ciphertext, updated_at) VALUES (@userId, @keyId, @ciphertext, @now)
+      INSERT INTO records (user_id, key_id, ciphertext, rules, updated_at)
+      VALUES (@userId, @keyId, @ciphertext, @rules, @now)
       ON CONFLICT (user_id) DO UPDATE SET key_id = excluded.key_id, ciphertext = excluded.ciphertext,
-                                          updated_at = excluded.updated_at`),
+                                          rules = excluded.rules, updated_at = excluded.updated_at`),
     deleteRecord: db.prepare('DELETE FROM records WHERE user_id = ?'),
-    loadRecord: db.prepare<[string], { ciphertext: string }>(
-      'SELECT ciphertext FROM records WHERE user_id = ?',
+    loadRecord: db.prepare<[string], { ciphertext: string; rules: number | null }>(
+      'SELECT ciphertext, rules FROM records WHERE user_id = ?',
     ),
-    // By the rowid the claim read, and no RETURNING: in SQLite, RETURNING more than doubles the cost
-    // of a one-row update (measured: 21 against 9 µs). The claim transaction read the row, so the
-    // row after this update is known without reading it again.
-    takeLease: db.prepare<[string, number, number]>(
-      'UPDATE onboardings SET lease_owner = ?, lease_expires_at = ?, version = version + 1 WHERE rowid = ?',
-    ),
+    takeLeases: db.prepare<[string, number, string]>(TAKE_LEASES_SQL),
     renew: db.prepare(
       'UPDATE onboardings SET lease_expires_at = @until WHERE user_id = @userId AND lease_owner = @owner',
     ),
@@ -206,8 +207,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     keyUsage: db.prepare<[], { key_id: string; n: number }>(
       'SELECT key_id, COUNT(*) AS n FROM records GROUP BY key_id',
     ),
-    staleRecords: db.prepare<[string, number], { user_id: string; ciphertext: string }>(
-      'SELECT user_id, ciphertext FROM records WHERE key_id <> ? LIMIT ?',
+    staleRecords: db.prepare<[string, number], { user_id: string; ciphertext: string; rules: number | null }>(
+      'SELECT user_id, ciphertext, rules FROM records WHERE key_id <> ? LIMIT ?',
     ),
     counts: db.prepare<[], { state: string; n: number }>(
       'SELECT state, COUNT(*) AS n FROM onboardings GROUP BY state',
@@ -245,22 +246,32 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     }
     return statement;
   };
-  const appendJournal = (userId: string, entries: readonly Omit<JournalEntry, 'userId'>[]) => {
-    for (let from = 0; from < entries.length; from += JOURNAL_ROWS_PER_INSERT) {
-      const chunk = entries.slice(from, from + JOURNAL_ROWS_PER_INSERT);
-      const values: (string | number | null)[] = [];
-      for (const j of chunk) values.push(userId, j.at, j.from, j.event, j.to, j.detail ?? null);
-      journalInsert(chunk.length).run(values);
+  /** The journal rows of a whole commit, in order, as one flat list of their column values. */
+  const appendJournal = (values: readonly (string | number | null)[]) => {
+    const perInsert = JOURNAL_ROWS_PER_INSERT * JOURNAL_COLUMNS;
+    for (let from = 0; from < values.length; from += perInsert) {
+      const chunk = values.slice(from, from + perInsert);
+      journalInsert(chunk.length / JOURNAL_COLUMNS).run(chunk);
     }
   };
 
-  /** `json`: the record as JSON; its canonical form serves, so a submit serialises a record once. */
-  const storeRecord = (userId: string, json: string, now: number) => {
+  /**
+   * `json`: the record as JSON; its canonical form serves, so a submit serialises a record once.
+   * `rules`: the RECORD_RULES_VERSION it was validated under. The engine validates every record it
+   * hands a store, so a record from submit or replaceRecord is valid under the current one.
+   */
+  const storeRecord = (
+    userId: string,
+    json: string,
+    now: number,
+    rules: number | null = RECORD_RULES_VERSION,
+  ) => {
     q.upsertRecord.run({
       userId,
       keyId: cipher.currentKeyId,
       // The user id is authenticated with the ciphertext: a record copied to another row will not open.
       ciphertext: cipher.encrypt(json, userId),
+      rules,
       now,
     });
   };
@@ -277,25 +288,28 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     for (const item of items) {
       const userId = item.record.userId;
       const canonical = canonicalJson(item.record);
-      const existing = q.digestOf.get(userId);
-      if (existing === undefined) {
-        q.insertOnboarding.run({
-          userId,
-          state: item.state,
-          snapshot: JSON.stringify(item.snapshot),
-          machineVersion: item.machineVersion,
-          wakeAt: item.wakeAt,
-          digest: cipher.digest(canonical),
-          now,
-        });
+      const digest = cipher.digest(canonical);
+      const inserted = q.insertOnboarding.run({
+        userId,
+        state: item.state,
+        snapshot: JSON.stringify(item.snapshot),
+        machineVersion: item.machineVersion,
+        wakeAt: item.wakeAt,
+        digest,
+        now,
+      });
+      if (inserted.changes === 1) {
         storeRecord(userId, canonical, now);
         if (item.outbox !== undefined) outbox.write(userId, [item.outbox], now, true);
         outcomes.push({ userId, status: 'created' });
-      } else if (existing.record_digest !== null && cipher.digestMatches(canonical, existing.record_digest)) {
+        continue;
+      }
+      const existing = q.digestOf.get(userId)!;
+      if (existing.record_digest !== null && cipher.digestMatches(canonical, existing.record_digest)) {
         outcomes.push({ userId, status: 'unchanged' });
       } else if (update) {
         storeRecord(userId, canonical, now);
-        q.setDigest.run(cipher.digest(canonical), userId);
+        q.setDigest.run(digest, userId);
         outcomes.push({ userId, status: 'updated' });
       } else {
         outcomes.push({ userId, status: 'conflict' });
@@ -312,10 +326,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     for (const queue of queuesOf(lane)) {
       const rest = n - claimed.length;
       if (rest <= 0) break;
-      for (const r of claimFrom[queue].all({ now, limit: rest })) {
-        q.takeLease.run(owner, now + leaseMs, r.row_id);
-        claimed.push(toRow({ ...r, version: r.version + 1 }));
-      }
+      const rows = claimFrom[queue].all({ now, limit: rest });
+      if (rows.length === 0) continue;
+      q.takeLeases.run(owner, now + leaseMs, JSON.stringify(rows.map((r) => r.row_id)));
+      for (const r of rows) claimed.push(toRow({ ...r, version: r.version + 1 }));
     }
     return claimed;
   });
@@ -329,6 +343,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     for (const t of transitions) for (const payload of t.outbox ?? []) checkOutboxUser(t.userId, payload);
     const results: CommitResult[] = [];
     const counted = new TransitionTally();
+    // The batch's journal rows go in together at the end: a few statements for the whole batch
+    // rather than one per onboarding. Each user's rows keep their order, so their ids do too.
+    const journal: (string | number | null)[] = [];
     for (const t of transitions) {
       const updated = q.commit.run({
         userId: t.userId,
@@ -346,12 +363,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         results.push({ userId: t.userId, committed: false });
         continue;
       }
-      appendJournal(t.userId, t.journal);
+      for (const j of t.journal) journal.push(t.userId, j.at, j.from, j.event, j.to, j.detail ?? null);
       counted.add(t.journal);
       if (t.outbox !== undefined && t.outbox.length > 0) outbox.write(t.userId, t.outbox, t.now);
       if (t.eraseRecord === true || (eraseWhenTerminal && t.outcome !== null)) erase(t.userId);
       results.push({ userId: t.userId, committed: true, newVersion: t.expectedVersion + 1 });
     }
+    appendJournal(journal);
     for (const { from, event, to, count } of counted.counts()) q.countTransition.run(from, event, to, count);
     return results;
   });
@@ -369,7 +387,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const reencryptBatch = db.transaction((limit: number, now: number) => {
     const stale = q.staleRecords.all(cipher.currentKeyId, limit);
-    for (const { user_id: userId, ciphertext } of stale) {
+    for (const { user_id: userId, ciphertext, rules } of stale) {
       let json: string;
       try {
         json = cipher.decrypt(ciphertext, userId);
@@ -378,7 +396,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           cause: error,
         });
       }
-      storeRecord(userId, json, now);
+      // The same record under a new key: still validated under the version it was.
+      storeRecord(userId, json, now, rules);
       q.setDigest.run(cipher.digest(canonicalJson(JSON.parse(json))), userId);
     }
     return stale.length;
@@ -425,7 +444,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     loadRecord: (userId) =>
       run(() => {
         const stored = q.loadRecord.get(userId);
-        return stored === undefined ? undefined : openStoredRecord(cipher, userId, stored.ciphertext);
+        return stored === undefined
+          ? undefined
+          : openStoredRecord(cipher, userId, stored.ciphertext, stored.rules);
       }),
 
     replaceRecord: (userId, record, now) => run(() => replaceTx.immediate(userId, record, now)),

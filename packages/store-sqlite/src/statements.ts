@@ -86,6 +86,16 @@ export const CLAIM_QUEUE_SQL = Object.fromEntries(
   Object.entries(CLAIM_QUEUES).map(([name, queue]) => [name, claimSql(queue)]),
 ) as Record<ClaimQueue, string>;
 
+/**
+ * The leases of the rows one claim read, taken by their rowids (a JSON array) in one statement: a
+ * statement per row cost a tenth of a claim's CPU. No RETURNING: in SQLite, RETURNING more than
+ * doubles the cost of an update (measured: 21 against 9 µs for one row), and the claim transaction
+ * read the rows, so the rows after this update are known without reading them again.
+ */
+export const TAKE_LEASES_SQL = `
+  UPDATE onboardings SET lease_owner = ?, lease_expires_at = ?, version = version + 1
+  WHERE rowid IN (SELECT value FROM json_each(?))`;
+
 /** Above every wake_at: the bound when a queue has no free row. */
 const NO_BOUND = '9223372036854775807';
 

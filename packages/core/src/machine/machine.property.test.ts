@@ -19,6 +19,7 @@ import {
   fromPersisted,
   type OnboardingSnapshot,
   startOnboarding,
+  startPersisted,
   statePath,
   TOP_LEVEL_STATES,
   toPersisted,
@@ -148,6 +149,28 @@ describe('onboarding machine, property-based', () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe('startPersisted, the submit path of a new onboarding', () => {
+  it('is what toPersisted(startOnboarding(input)) stores, to the byte, for any input', () => {
+    fc.assert(
+      fc.property(onboardingInputArb(), (input) => {
+        const full = toPersisted(startOnboarding(input));
+        const fast = startPersisted(input);
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(full));
+        expect(pendingEffect(fromPersisted(fast))).toEqual(pendingEffect(startOnboarding(input)));
+      }),
+      RUNS,
+    );
+  });
+
+  it("shares a frozen state value, so one onboarding cannot change another one's", () => {
+    const a = startPersisted({ userId: 'a', seed: 1, now: 0 });
+    const b = startPersisted({ userId: 'b', seed: 2, now: 0 });
+    expect(Object.isFrozen(a.value)).toBe(true);
+    expect(b.value).toBe(a.value);
+    expect(a.context).not.toBe(b.context);
   });
 });
 

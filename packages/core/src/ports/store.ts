@@ -266,7 +266,10 @@ export interface OnboardingStore {
   get(userId: string): Promise<OnboardingRow | undefined>;
   /**
    * The decrypted input record, or undefined once erased or for an unknown user. A record that is
-   * stored but cannot be decrypted or validated rejects with a StoredRecordError.
+   * stored but cannot be decrypted or validated rejects with a StoredRecordError. The records
+   * `submit` and `replaceRecord` receive have passed InputRecord: a store that keeps the
+   * RECORD_RULES_VERSION they were stored under may skip validating them again under that version
+   * (see openStoredRecord).
    */
   loadRecord(userId: string): Promise<InputRecord | undefined>;
   /** Replace the stored record (supplying data); bumps nothing in the onboarding row. */

@@ -650,6 +650,28 @@ export function runStoreContract(
         expect(await store.journal('u0')).toEqual([]);
       });
 
+      it('in one batch, a stale transition between committed ones leaves its row and journal alone, and theirs whole', async () => {
+        await seed([T0, T0, T0]);
+        const rows = await claimAll('w1');
+        const steps = (userId: string) => [entry(userId, T0, 'E1'), entry(userId, T0 + 1, 'E2', 'd2')];
+        const stale = rows[1]!;
+        const before = await store.get(stale.userId);
+        const results = await store.commit(
+          rows.map((row) =>
+            transition(row, {
+              journal: steps(row.userId),
+              ...(row === stale && { expectedVersion: row.version - 1 }),
+            }),
+          ),
+        );
+        expect(results.map((r) => r.committed)).toEqual([true, false, true]);
+        expect(await store.get(stale.userId)).toEqual(before);
+        expect(await store.journal(stale.userId)).toEqual([]);
+        for (const row of [rows[0]!, rows[2]!])
+          expect(await store.journal(row.userId)).toEqual(steps(row.userId));
+        expect((await store.countsByTransition()).reduce((n, t) => n + t.count, 0)).toBe(4);
+      });
+
       it('a commit for an unknown user is not committed', async () => {
         const ghost = { userId: 'ghost', version: 1, state: 'userCreated' } as OnboardingRow;
         expect(await store.commit([transition(ghost)])).toEqual([{ userId: 'ghost', committed: false }]);
