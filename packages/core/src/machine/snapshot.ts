@@ -75,7 +75,9 @@ export function applyEvent(snapshot: OnboardingSnapshot, event: OnboardingEvent)
 
 /** A snapshot as a store keeps it: its state value and its context. */
 export interface PersistedSnapshot {
+  /** The active state, as XState writes it (`{ policyPending: 'recordingPolicy' }`). */
   readonly value: OnboardingStateValue;
+  /** Everything the machine keeps of the onboarding; never a value of the record. */
   readonly context: OnboardingContext;
 }
 
