@@ -50,7 +50,7 @@ describe('openStoredRecord', () => {
   });
 
   it('refuses JSON that is not an object even under the current version', () => {
-    for (const value of [42, null, 'text']) {
+    for (const value of [42, null, 'text', [invalid]]) {
       expect(
         problemOf(() => openStoredRecord(cipher, 'u1', seal(value, 'u1'), RECORD_RULES_VERSION)).problem,
       ).toBe('record-invalid');

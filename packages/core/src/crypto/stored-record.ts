@@ -36,7 +36,8 @@ export function openStoredRecord(
   } catch {
     throw new StoredRecordError('record-invalid', userId, `the stored record of user ${userId} is not JSON`);
   }
-  if (validatedUnder === RECORD_RULES_VERSION && typeof value === 'object' && value !== null) {
+  const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (validatedUnder === RECORD_RULES_VERSION && isObject) {
     return value as InputRecord;
   }
   const parsed = InputRecord.safeParse(value);
