@@ -166,12 +166,14 @@ describe('quarantine of unreadable onboardings', () => {
   it('a stored record that no longer validates: quarantined as record-invalid, with the field named', async () => {
     harness = await startHarness({}, FAST);
     await harness.handoff.submit([userRecord('e'), userRecord('f')]);
-    // Written by hand as an older, looser version could have: a country code the schema refuses.
+    // Written by hand as an older, looser version could have: a country code the schema refuses,
+    // stored before the store kept the rules version a record was validated under (NULL).
     await harness.store.replaceRecord(
       'e',
       { ...userRecord('e'), userDetails: { ...userRecord('e').userDetails!, countryOfResidence: 'USA' } },
       0,
     );
+    harness.store.raw.prepare('UPDATE records SET rules = NULL WHERE user_id = ?').run('e');
     await harness.handoff.run();
     expect((await harness.handoff.stats()).states).toEqual({ verified: 1, failed: 1 });
     const status = await harness.handoff.status('e');
