@@ -1,16 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { flipChar } from '../__test-utils__/tamper.js';
 import { canonicalJson } from './canonical-json.js';
 import { parseKeyring } from './keyring.js';
 import { createRecordCipher, RecordCipherError } from './record-cipher.js';
 
 const key = () => randomBytes(32).toString('base64');
 const secret = '{"ssn":"987-65-4320","email":"canary@example.invalid"}';
-
-function flipChar(text: string, index: number): string {
-  const c = text[index];
-  return text.slice(0, index) + (c === 'A' ? 'B' : 'A') + text.slice(index + 1);
-}
 
 describe('record cipher', () => {
   it('round-trips, and the ciphertext names its format and key but not the plaintext', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { flipChar } from '../__test-utils__/tamper.js';
 import { isStoredRecordError } from '../ports/store.js';
 import { RECORD_RULES_VERSION } from '../schemas/record.js';
 import { CANARY, canaryRecord, sampleRecord } from '../testing/fixtures.js';
@@ -59,7 +60,7 @@ describe('openStoredRecord', () => {
 
   it('refuses a ciphertext of another user, or damaged, under any version', () => {
     const stored = cipher.encrypt(canonicalJson(sampleRecord({ userId: 'u1' })), 'u1');
-    const damaged = `${stored.slice(0, -2)}${stored.at(-2) === 'A' ? 'B' : 'A'}${stored.at(-1)}`;
+    const damaged = flipChar(stored, stored.length - 2);
     for (const [userId, ciphertext] of [
       ['u2', stored],
       ['u1', damaged],
