@@ -90,6 +90,37 @@ function onVerificationStatus(step: Step) {
 
 const meta = (m: StateMeta) => m;
 
+type C = OnboardingContext;
+type E = OnboardingEvent;
+
+/**
+ * The context update of each named action, with the action's params as the machine passes them.
+ * The machine wires each into `assign`; the compiled transitions (compiled.ts) call them directly,
+ * so both run the same functions.
+ */
+export const contextUpdates = {
+  scheduleNextStep: (context: C, event: E) => update.scheduleNextStep(context, event),
+  scheduleRetry: (context: C, event: E, p: { step: Step }) => update.scheduleRetry(context, event, p.step),
+  scheduleAfterRetryAfter: (context: C, event: E, p: { step: Step }) =>
+    update.scheduleAfterRetryAfter(context, event, p.step),
+  recordStepFailure: (context: C, event: E, p: { step: Step }) =>
+    update.recordStepFailure(context, event, p.step),
+  recordLimitFailure: (context: C, event: E, p: { step: Step; reason: FailureReason; message: string }) =>
+    update.recordLimitFailure(context, event, p),
+  dropUploadedDocument: (context: C, event: E) => update.dropUploadedDocument(context, event),
+  startVerificationClock: (context: C, event: E) => update.startVerificationClock(context, event),
+  recordVerdict: (context: C, event: E, p: { outcome: 'verified' | 'rejected' }) =>
+    update.recordVerdict(context, event, p.outcome),
+  recordRequest: (context: C, event: E) => update.recordRequest(context, event),
+  schedulePoll: (context: C, event: E) => update.schedulePoll(context, event),
+  recordPolicyAgain: (context: C, event: E) => update.recordPolicyAgain(context, event),
+  resubmit: (context: C, event: E) => update.resubmit(context, event),
+  restart: (context: C, event: E) => update.restart(context, event),
+};
+
+/** What a finished onboarding outputs. */
+export const outputOf = (context: C): OnboardingOutput => ({ outcome: context.outcome ?? 'rejected' });
+
 export const onboardingMachine = setup({
   types: {
     context: {} as OnboardingContext,
@@ -99,37 +130,39 @@ export const onboardingMachine = setup({
   },
   guards,
   actions: {
-    scheduleNextStep: assign(({ context, event }) => update.scheduleNextStep(context, event)),
+    scheduleNextStep: assign(({ context, event }) => contextUpdates.scheduleNextStep(context, event)),
     scheduleRetry: assign(({ context, event }, p: { step: Step }) =>
-      update.scheduleRetry(context, event, p.step),
+      contextUpdates.scheduleRetry(context, event, p),
     ),
     scheduleAfterRetryAfter: assign(({ context, event }, p: { step: Step }) =>
-      update.scheduleAfterRetryAfter(context, event, p.step),
+      contextUpdates.scheduleAfterRetryAfter(context, event, p),
     ),
     recordStepFailure: assign(({ context, event }, p: { step: Step }) =>
-      update.recordStepFailure(context, event, p.step),
+      contextUpdates.recordStepFailure(context, event, p),
     ),
     recordLimitFailure: assign(
       ({ context, event }, p: { step: Step; reason: FailureReason; message: string }) =>
-        update.recordLimitFailure(context, event, p),
+        contextUpdates.recordLimitFailure(context, event, p),
     ),
-    dropUploadedDocument: assign(({ context, event }) => update.dropUploadedDocument(context, event)),
-    startVerificationClock: assign(({ context, event }) => update.startVerificationClock(context, event)),
+    dropUploadedDocument: assign(({ context, event }) => contextUpdates.dropUploadedDocument(context, event)),
+    startVerificationClock: assign(({ context, event }) =>
+      contextUpdates.startVerificationClock(context, event),
+    ),
     recordVerdict: assign(({ context, event }, p: { outcome: 'verified' | 'rejected' }) =>
-      update.recordVerdict(context, event, p.outcome),
+      contextUpdates.recordVerdict(context, event, p),
     ),
-    recordRequest: assign(({ context, event }) => update.recordRequest(context, event)),
-    schedulePoll: assign(({ context, event }) => update.schedulePoll(context, event)),
-    recordPolicyAgain: assign(({ context, event }) => update.recordPolicyAgain(context, event)),
-    resubmit: assign(({ context, event }) => update.resubmit(context, event)),
-    restart: assign(({ context, event }) => update.restart(context, event)),
+    recordRequest: assign(({ context, event }) => contextUpdates.recordRequest(context, event)),
+    schedulePoll: assign(({ context, event }) => contextUpdates.schedulePoll(context, event)),
+    recordPolicyAgain: assign(({ context, event }) => contextUpdates.recordPolicyAgain(context, event)),
+    resubmit: assign(({ context, event }) => contextUpdates.resubmit(context, event)),
+    restart: assign(({ context, event }) => contextUpdates.restart(context, event)),
   },
 }).createMachine({
   id: 'onboarding',
   description: 'Hands one platform-verified user over to Crossmint KYC',
   context: ({ input }) => initialContext(input),
   initial: 'policyPending',
-  output: ({ context }) => ({ outcome: context.outcome ?? 'rejected' }),
+  output: ({ context }) => outputOf(context),
   states: {
     policyPending: {
       initial: 'recordingPolicy',

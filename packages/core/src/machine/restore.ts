@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PersistedOnboarding } from '../ports/store.js';
 import type { ProductType } from '../schemas/api.js';
+import { compiledSnapshot } from './compiled.js';
 import { QUARANTINE_REASONS, type QuarantineReason, type Step } from './context.js';
 import { onboardingMachine } from './machine.js';
 import { type OnboardingSnapshot, startOnboarding, statePath, topLevelState } from './snapshot.js';
@@ -64,12 +65,14 @@ export function restoreSnapshot(
   }
   let snapshot: OnboardingSnapshot;
   try {
-    snapshot = fromMachineSnapshot(
-      onboardingMachine.resolveState({
-        value: value.data as never,
-        context: persisted.context as OnboardingSnapshot['context'],
-      }),
-    );
+    snapshot =
+      compiledSnapshot(value.data, persisted.context as OnboardingSnapshot['context']) ??
+      fromMachineSnapshot(
+        onboardingMachine.resolveState({
+          value: value.data as never,
+          context: persisted.context as OnboardingSnapshot['context'],
+        }),
+      );
     statePath(snapshot);
   } catch {
     return { ok: false, problem: 'the stored state does not exist in this machine' };

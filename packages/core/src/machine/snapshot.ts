@@ -1,5 +1,6 @@
 import { type AnyActorScope, createActor } from 'xstate';
 import type { PersistedOnboarding } from '../ports/store.js';
+import { compiledSnapshot, compiledTransition } from './compiled.js';
 import { initialContext, type OnboardingContext, type OnboardingInput } from './context.js';
 import type { StateMeta } from './effects.js';
 import type { OnboardingEvent } from './events.js';
@@ -70,7 +71,10 @@ export function startOnboarding(input: OnboardingInput): OnboardingSnapshot {
 
 /** Applies one event purely. An event the state does not accept leaves the snapshot unchanged. */
 export function applyEvent(snapshot: OnboardingSnapshot, event: OnboardingEvent): OnboardingSnapshot {
-  return fromMachineSnapshot(onboardingMachine.transition(toMachineSnapshot(snapshot), event, inertScope()));
+  return (
+    compiledTransition(snapshot, event) ??
+    fromMachineSnapshot(onboardingMachine.transition(toMachineSnapshot(snapshot), event, inertScope()))
+  );
 }
 
 /** A snapshot as a store keeps it: its state value and its context. */
@@ -104,11 +108,15 @@ export function toPersisted(snapshot: OnboardingSnapshot): PersistedOnboarding {
 }
 
 export function fromPersisted(persisted: PersistedOnboarding): OnboardingSnapshot {
-  return fromMachineSnapshot(
-    onboardingMachine.resolveState({
-      value: persisted.value as MachineSnapshot['value'],
-      context: persisted.context as OnboardingContext,
-    }),
+  const context = persisted.context as OnboardingContext;
+  return (
+    compiledSnapshot(persisted.value, context) ??
+    fromMachineSnapshot(
+      onboardingMachine.resolveState({
+        value: persisted.value as MachineSnapshot['value'],
+        context,
+      }),
+    )
   );
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   countryCode,
@@ -27,6 +28,26 @@ describe('calendar dates (YYYY-MM-DD)', () => {
     ['', false],
   ])('%s is a calendar date: %s', (value, ok) => {
     expect(isIsoDate(value)).toBe(ok);
+  });
+});
+
+describe('calendar dates against Date', () => {
+  it('a day exists exactly when Date.UTC keeps it in its month, for any year 0000–9999', () => {
+    const pad = (n: number, width: number) => String(n).padStart(width, '0');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        (year, month, day) => {
+          const date = new Date(0);
+          date.setUTCFullYear(year, month - 1, day);
+          const exists = month >= 1 && month <= 12 && day >= 1 && date.getUTCDate() === day;
+          expect(isIsoDate(`${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`)).toBe(exists);
+        },
+      ),
+      { seed: 3, numRuns: 2000 },
+    );
   });
 });
 

@@ -11,7 +11,7 @@ const RULE_FILES = ['record.ts', 'api.ts', 'formats.ts'];
 /** The RECORD_RULES_VERSION these sources were last reviewed under, and their SHA-256. */
 const REVIEWED = {
   version: 1,
-  sha256: '8292fd04107428cc79ccfb9b0c05604a302087aefaa1bebfe11a0157558c8641',
+  sha256: 'f13cd85ab2e72d23f53f067589e53fe3d0a41e57b497634e95e06417386ecde2',
 };
 
 describe('the record rules version', () => {

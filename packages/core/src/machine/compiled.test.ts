@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type AnyActorScope, createActor } from 'xstate';
+import { drive, onboardingInputArb, runStepsArb } from '../__test-utils__/arbitraries.js';
+import { compiledSnapshot, compiledTransition, isCompiledSnapshot } from './compiled.js';
+import type { OnboardingEvent } from './events.js';
+import { onboardingMachine } from './machine.js';
+import { restoreSnapshot } from './restore.js';
+import {
+  applyEvent,
+  fromPersisted,
+  type OnboardingSnapshot,
+  startOnboarding,
+  statePath,
+  toPersisted,
+} from './snapshot.js';
+import { fromMachineSnapshot, type MachineSnapshot, toMachineSnapshot } from './xstate-snapshot.js';
+
+const RUNS = { seed: 7, numRuns: 300 } as const;
+
+/** XState's own transition, through an actor's scope as `transition()` would build. */
+function xstateTransition(snapshot: MachineSnapshot, event: OnboardingEvent): MachineSnapshot {
+  const actor = createActor(onboardingMachine, { input: { userId: 'scope', seed: 0, now: 0 } });
+  const scope = { self: actor, id: '', sessionId: '', system: actor.system, defer: () => {}, emit: () => {} };
+  return onboardingMachine.transition(snapshot, event, scope as unknown as AnyActorScope);
+}
+
+const view = (s: OnboardingSnapshot) => ({
+  value: s.value,
+  context: s.context,
+  status: s.status,
+  output: s.output,
+  meta: s.getMeta(),
+});
+
+describe('compiled transitions', () => {
+  it('compiles this machine (the engine would otherwise fall back to XState for every event)', () => {
+    const start = startOnboarding({ userId: 'u-1', seed: 1, now: 0 });
+    const next = compiledTransition(start, { type: 'POLICY_RECORDED', now: 5 });
+    expect(next !== undefined && isCompiledSnapshot(next)).toBe(true);
+  });
+
+  it('give what XState gives, for every event in every reachable state', () => {
+    const scenario = fc.record({ input: onboardingInputArb(), steps: runStepsArb(60) });
+    const reached = new Set<string>();
+    fc.assert(
+      fc.property(scenario, ({ input, steps }) => {
+        drive(input, steps, (after, event, before) => {
+          reached.add(statePath(before));
+          const machineBefore = toMachineSnapshot(before);
+          const expected = xstateTransition(machineBefore, event);
+          // An event the state does not take leaves the snapshot as it was, in both.
+          expect(after === before).toBe(expected === machineBefore);
+          expect(view(after)).toEqual(view(fromMachineSnapshot(expected)));
+        });
+      }),
+      RUNS,
+    );
+    expect(reached.size).toBeGreaterThanOrEqual(10);
+  });
+
+  it('a restored snapshot is compiled and equals the one XState resolves', () => {
+    fc.assert(
+      fc.property(onboardingInputArb(), runStepsArb(20), (input, steps) => {
+        const { snapshot } = drive(input, steps);
+        const persisted = JSON.parse(JSON.stringify(toPersisted(snapshot)));
+        const restored = restoreSnapshot(persisted, { userId: input.userId });
+        expect(restored.ok).toBe(true);
+        if (!restored.ok) return;
+        expect(isCompiledSnapshot(restored.snapshot)).toBe(true);
+        const resolved = onboardingMachine.resolveState({
+          value: persisted.value,
+          context: persisted.context,
+        });
+        expect({ ...view(restored.snapshot), output: undefined }).toEqual({
+          ...view(fromMachineSnapshot(resolved)),
+          output: undefined,
+        });
+        expect(view(fromPersisted(persisted))).toEqual(view(restored.snapshot));
+      }),
+      { seed: 11, numRuns: 100 },
+    );
+  });
+
+  it('names no leaf for a value that is not one, so restore falls back to XState and its checks', () => {
+    const context = startOnboarding({ userId: 'u-1', seed: 1, now: 0 }).context;
+    expect(compiledSnapshot('userCreated', context)).toBeUndefined();
+    expect(compiledSnapshot({ userCreated: 'nowhere' }, context)).toBeUndefined();
+    expect(compiledSnapshot({ userCreated: 'triggering', extra: 'x' }, context)).toBeUndefined();
+    expect(compiledSnapshot(['verified'], context)).toBeUndefined();
+    // XState resolves a compound state to its initial leaf; restore keeps that behaviour.
+    const restored = restoreSnapshot(
+      { value: 'userCreated', context: { ...context } },
+      { userId: 'u-1', state: 'userCreated' },
+    );
+    expect(restored.ok && statePath(restored.snapshot)).toBe('userCreated.submittingKyc');
+  });
+
+  it('a compiled snapshot becomes a full XState snapshot where XState needs one', () => {
+    const start = startOnboarding({ userId: 'u-1', seed: 1, now: 0 });
+    const compiled = applyEvent(start, { type: 'POLICY_RECORDED', now: 5 });
+    const machine = toMachineSnapshot(compiled);
+    expect(machine.value).toEqual({ userCreated: 'submittingKyc' });
+    expect(machine._nodes.map((n) => n.id)).toContain('onboarding.userCreated.submittingKyc');
+    expect(
+      onboardingMachine.getTransitionData(machine, { type: 'USER_UPSERTED', now: 6, created: true }),
+    ).toHaveLength(1);
+  });
+});
