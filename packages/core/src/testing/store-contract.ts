@@ -226,6 +226,37 @@ export function runStoreContract(
         expect(await store.get('alice')).toEqual(before);
       });
 
+      it('one batch of many users, one of them known and one twice: each outcome in order, each row and first event once', async () => {
+        await submitOne(sampleRecord({ userId: 'known' }));
+        const users = Array.from({ length: 40 }, (_, i) => `batch-${String(i).padStart(2, '0')}`);
+        const changed = sampleRecord({
+          userId: 'batch-07',
+          privacyPolicyAcceptedAt: '2026-02-02T00:00:00.000Z',
+        });
+        const items = [
+          ...users.slice(0, 20).map((userId) => sampleOnboarding(sampleRecord({ userId }))),
+          sampleOnboarding(sampleRecord({ userId: 'known' })),
+          sampleOnboarding(sampleRecord({ userId: 'batch-03' })),
+          sampleOnboarding(changed),
+          ...users.slice(20).map((userId) => sampleOnboarding(sampleRecord({ userId }))),
+        ];
+        const outcomes = await store.submit(items, { now: T0 + 1 });
+        expect(outcomes).toEqual([
+          ...users.slice(0, 20).map((userId) => ({ userId, status: 'created' })),
+          { userId: 'known', status: 'unchanged' },
+          { userId: 'batch-03', status: 'unchanged' },
+          { userId: 'batch-07', status: 'conflict' },
+          ...users.slice(20).map((userId) => ({ userId, status: 'created' })),
+        ]);
+        for (const userId of users) {
+          expect(await store.loadRecord(userId)).toEqual(sampleRecord({ userId }));
+          expect((await store.get(userId))?.version).toBe(1);
+        }
+        const updated = await store.submit([sampleOnboarding(changed)], { now: T0 + 2, update: true });
+        expect(updated).toEqual([{ userId: 'batch-07', status: 'updated' }]);
+        expect(await store.loadRecord('batch-07')).toEqual(changed);
+      });
+
       it('a record equal up to key order counts as the same record', async () => {
         const record = sampleRecord({ userId: 'alice' });
         await submitOne(record);
