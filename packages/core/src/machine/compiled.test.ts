@@ -52,6 +52,7 @@ describe('compiled transitions', () => {
           // An event the state does not take leaves the snapshot as it was, in both.
           expect(after === before).toBe(expected === machineBefore);
           expect(view(after)).toEqual(view(fromMachineSnapshot(expected)));
+          expect(statePath(after)).toBe(statePath({ value: expected.value }));
         });
       }),
       RUNS,

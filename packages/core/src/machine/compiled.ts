@@ -238,6 +238,11 @@ export function compiledSnapshot(value: unknown, context: C): OnboardingSnapshot
   return leaf === undefined ? undefined : new CompiledSnapshot(leaf, context);
 }
 
+/** The dotted path of a compiled snapshot's leaf, without walking its value. */
+export function compiledPath(snapshot: unknown): string | undefined {
+  return snapshot instanceof CompiledSnapshot ? snapshot.leaf.path : undefined;
+}
+
 export function isCompiledSnapshot(snapshot: unknown): snapshot is OnboardingSnapshot {
   return snapshot instanceof CompiledSnapshot;
 }

@@ -1,6 +1,6 @@
 import { type AnyActorScope, createActor } from 'xstate';
 import type { PersistedOnboarding } from '../ports/store.js';
-import { compiledSnapshot, compiledTransition } from './compiled.js';
+import { compiledPath, compiledSnapshot, compiledTransition } from './compiled.js';
 import { initialContext, type OnboardingContext, type OnboardingInput } from './context.js';
 import type { StateMeta } from './effects.js';
 import type { OnboardingEvent } from './events.js';
@@ -127,6 +127,8 @@ export function topLevelState(snapshot: Pick<OnboardingSnapshot, 'value'>): TopL
 
 /** Dotted path of the active leaf state, e.g. `userCreated.triggering`. */
 export function statePath(snapshot: Pick<OnboardingSnapshot, 'value'>): string {
+  const compiled = compiledPath(snapshot);
+  if (compiled !== undefined) return compiled;
   const parts: string[] = [];
   let value: unknown = snapshot.value;
   while (typeof value === 'object' && value !== null) {
