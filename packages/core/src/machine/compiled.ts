@@ -61,7 +61,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function valueOf(node: AnyStateNode): OnboardingStateValue {
+function stateValueOf(node: AnyStateNode): OnboardingStateValue {
   const path = node.path as string[];
   let value: OnboardingStateValue = path.at(-1)!;
   for (let i = path.length - 2; i >= 0; i--) value = { [path[i]!]: value };
@@ -138,7 +138,7 @@ function compile(): Map<string, Leaf> {
   const leaves = new Map<string, Leaf>();
   for (const node of nodes) {
     const path = (node.path as string[]).join('.');
-    const value = valueOf(node);
+    const value = stateValueOf(node);
     const resolved = onboardingMachine.resolveState({ value: value as never, context: {} as C });
     leaves.set(path, {
       path,
