@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AnyActorScope, createActor } from 'xstate';
+import { type AnyActorScope, createActor, createMachine } from 'xstate';
 import { drive, onboardingInputArb, runStepsArb } from '../__test-utils__/arbitraries.js';
-import { compiledSnapshot, compiledTransition, isCompiledSnapshot } from './compiled.js';
+import { compiledSnapshot, compiledTransition, compileLeaves, isCompiledSnapshot } from './compiled.js';
 import type { OnboardingEvent } from './events.js';
 import { onboardingMachine } from './machine.js';
 import { restoreSnapshot } from './restore.js';
@@ -95,6 +95,29 @@ describe('compiled transitions', () => {
       { userId: 'u-1', state: 'userCreated' },
     );
     expect(restored.ok && statePath(restored.snapshot)).toBe('userCreated.submittingKyc');
+  });
+
+  it('refuses a machine that uses what it does not model, so XState runs it instead', () => {
+    const base = { initial: 'a', states: { a: { on: { GO: 'b' } }, b: {} } };
+    const withStates = (states: Record<string, unknown>) => createMachine({ ...base, states } as never);
+    expect(compileLeaves(createMachine(base as never))).not.toBeNull();
+    expect(compileLeaves(withStates({ a: { entry: () => {}, on: { GO: 'b' } }, b: {} }))).toBeNull();
+    expect(compileLeaves(withStates({ a: { exit: () => {} }, b: {} }))).toBeNull();
+    expect(compileLeaves(withStates({ a: { always: 'b' }, b: {} }))).toBeNull();
+    expect(compileLeaves(withStates({ a: { after: { 10: 'b' } }, b: {} }))).toBeNull();
+    expect(compileLeaves(withStates({ a: { on: { '*': 'b' } }, b: {} }))).toBeNull();
+    expect(
+      compileLeaves(withStates({ a: { on: { GO: { target: 'b', guard: () => true } } }, b: {} })),
+    ).toBeNull();
+    expect(
+      compileLeaves(withStates({ a: { on: { GO: { target: 'b', actions: 'unknownAction' } } }, b: {} })),
+    ).toBeNull();
+    expect(
+      compileLeaves(withStates({ a: { type: 'parallel', states: { x: {}, y: {} } }, b: {} })),
+    ).toBeNull();
+    expect(
+      compileLeaves(withStates({ a: { initial: 'x', states: { x: { type: 'final' } } }, b: {} })),
+    ).toBeNull();
   });
 
   it('a compiled snapshot becomes a full XState snapshot where XState needs one', () => {

@@ -1,4 +1,4 @@
-import type { AnyStateNode } from 'xstate';
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import type { OnboardingContext } from './context.js';
 import type { StateMeta } from './effects.js';
 import type { OnboardingEvent } from './events.js';
@@ -111,7 +111,9 @@ function named(config: unknown): { type: string; params: unknown } {
 
 function compileGuard(config: unknown): Guard | undefined {
   if (config === undefined) return undefined;
-  const { type } = named(config);
+  const { type, params } = named(config);
+  // The guards read only the context and the event; one that took params would need them passed.
+  if (params !== undefined) throw new Unsupported(`guard ${type}: params`);
   const guard = (guards as Record<string, Guard | undefined>)[type];
   if (guard === undefined) throw new Unsupported(`guard ${type}`);
   return guard;
@@ -132,14 +134,14 @@ function leavesOf(node: AnyStateNode): AnyStateNode[] {
   return children.length === 0 ? [node] : children.flatMap(leavesOf);
 }
 
-function compile(): Map<string, Leaf> {
-  const root = onboardingMachine.root as AnyStateNode;
+function compile(machine: AnyStateMachine): Map<string, Leaf> {
+  const root = machine.root as AnyStateNode;
   const nodes = leavesOf(root);
   const leaves = new Map<string, Leaf>();
   for (const node of nodes) {
     const path = (node.path as string[]).join('.');
     const value = stateValueOf(node);
-    const resolved = onboardingMachine.resolveState({ value: value as never, context: {} as C });
+    const resolved = machine.resolveState({ value: value as never, context: {} });
     leaves.set(path, {
       path,
       value,
@@ -171,18 +173,23 @@ function compile(): Map<string, Leaf> {
   return leaves;
 }
 
+/**
+ * The leaves of `machine` with their transitions; null when it uses what is not compiled. Exported
+ * for the test that checks the refusals; the onboarding machine's are compiled once, below.
+ */
+export function compileLeaves(machine: AnyStateMachine): ReadonlyMap<string, unknown> | null {
+  try {
+    return compile(machine);
+  } catch (error) {
+    if (!(error instanceof Unsupported)) throw error;
+    return null;
+  }
+}
+
 let compiled: Map<string, Leaf> | null | undefined;
 
-/** The leaves of the machine, compiled once; null when the machine uses what is not compiled. */
 function leaves(): Map<string, Leaf> | null {
-  if (compiled === undefined) {
-    try {
-      compiled = compile();
-    } catch (error) {
-      if (!(error instanceof Unsupported)) throw error;
-      compiled = null;
-    }
-  }
+  if (compiled === undefined) compiled = compileLeaves(onboardingMachine) as Map<string, Leaf> | null;
   return compiled;
 }
 
