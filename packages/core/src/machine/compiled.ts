@@ -48,12 +48,16 @@ class CompiledSnapshot implements OnboardingSnapshot {
   getMeta(): Record<string, StateMeta | undefined> {
     return this.leaf.meta as Record<string, StateMeta | undefined>;
   }
+  /** What JSON.stringify shows of it, as of XState's snapshot: never the compiled transitions. */
+  toJSON() {
+    return { value: this.value, context: this.context, status: this.status, output: this.output };
+  }
 }
 
 /** Why the machine cannot be compiled; the compiled path is then not used at all. */
 class Unsupported extends Error {}
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     for (const child of Object.values(value)) deepFreeze(child);
     Object.freeze(value);

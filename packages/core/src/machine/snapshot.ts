@@ -1,6 +1,6 @@
 import { type AnyActorScope, createActor } from 'xstate';
 import type { PersistedOnboarding } from '../ports/store.js';
-import { compiledPath, compiledSnapshot, compiledTransition } from './compiled.js';
+import { compiledPath, compiledSnapshot, compiledTransition, deepFreeze } from './compiled.js';
 import { initialContext, type OnboardingContext, type OnboardingInput } from './context.js';
 import type { StateMeta } from './effects.js';
 import type { OnboardingEvent } from './events.js';
@@ -96,11 +96,6 @@ let initialValue: OnboardingStateValue | undefined;
 export function startPersisted(input: OnboardingInput): PersistedSnapshot {
   initialValue ??= deepFreeze(startOnboarding({ userId: 'initial', seed: 0, now: 0 }).value);
   return { value: initialValue, context: initialContext(input) };
-}
-
-function deepFreeze(value: OnboardingStateValue): OnboardingStateValue {
-  if (typeof value === 'object') for (const child of Object.values(value)) deepFreeze(child);
-  return Object.freeze(value);
 }
 
 export function toPersisted(snapshot: OnboardingSnapshot): PersistedOnboarding {
