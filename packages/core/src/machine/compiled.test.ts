@@ -101,6 +101,7 @@ describe('compiled transitions', () => {
     const base = { initial: 'a', states: { a: { on: { GO: 'b' } }, b: {} } };
     const withStates = (states: Record<string, unknown>) => createMachine({ ...base, states } as never);
     expect(compileLeaves(createMachine(base as never))).not.toBeNull();
+    expect(compileLeaves(createMachine({}))).toBeNull();
     expect(compileLeaves(withStates({ a: { entry: () => {}, on: { GO: 'b' } }, b: {} }))).toBeNull();
     expect(compileLeaves(withStates({ a: { exit: () => {} }, b: {} }))).toBeNull();
     expect(compileLeaves(withStates({ a: { always: 'b' }, b: {} }))).toBeNull();

@@ -140,6 +140,7 @@ function leavesOf(node: AnyStateNode): AnyStateNode[] {
 
 function compile(machine: AnyStateMachine): Map<string, Leaf> {
   const root = machine.root as AnyStateNode;
+  if (Object.keys(root.states).length === 0) throw new Unsupported('a machine without states');
   const nodes = leavesOf(root);
   const leaves = new Map<string, Leaf>();
   for (const node of nodes) {
