@@ -1,11 +1,8 @@
 import { z } from 'zod';
 import type { PersistedOnboarding } from '../ports/store.js';
 import type { ProductType } from '../schemas/api.js';
-import { compiledSnapshot } from './compiled.js';
-import { QUARANTINE_REASONS, type QuarantineReason, type Step } from './context.js';
-import { onboardingMachine } from './machine.js';
-import { type OnboardingSnapshot, startOnboarding, statePath, topLevelState } from './snapshot.js';
-import { fromMachineSnapshot } from './xstate-snapshot.js';
+import { initialContext, QUARANTINE_REASONS, type QuarantineReason, type Step } from './context.js';
+import { fromPersisted, type OnboardingSnapshot, statePath, topLevelState } from './snapshot.js';
 
 const count = z.number().int().nonnegative();
 const time = z.number().finite();
@@ -65,14 +62,7 @@ export function restoreSnapshot(
   }
   let snapshot: OnboardingSnapshot;
   try {
-    snapshot =
-      compiledSnapshot(value.data, persisted.context as OnboardingSnapshot['context']) ??
-      fromMachineSnapshot(
-        onboardingMachine.resolveState({
-          value: value.data as never,
-          context: persisted.context as OnboardingSnapshot['context'],
-        }),
-      );
+    snapshot = fromPersisted({ value: value.data, context: persisted.context });
     statePath(snapshot);
   } catch {
     return { ok: false, problem: 'the stored state does not exist in this machine' };
@@ -99,16 +89,13 @@ export function quarantinedSnapshot(
 ): OnboardingSnapshot {
   const base =
     previous?.context ??
-    startOnboarding({ userId: fresh.userId, targets: fresh.targets, seed: fresh.seed, now: fresh.now })
-      .context;
-  return fromMachineSnapshot(
-    onboardingMachine.resolveState({
-      value: 'failed',
-      context: {
-        ...base,
-        wakeAt: null,
-        failure: { step: failure.step ?? null, reason: failure.reason, message: failure.message },
-      },
-    }),
-  );
+    initialContext({ userId: fresh.userId, targets: fresh.targets, seed: fresh.seed, now: fresh.now });
+  return fromPersisted({
+    value: 'failed',
+    context: {
+      ...base,
+      wakeAt: null,
+      failure: { step: failure.step ?? null, reason: failure.reason, message: failure.message },
+    },
+  });
 }
