@@ -444,6 +444,31 @@ describe('sqlite store', () => {
       expect(both.recordsByKeyId()).toEqual({ next: 3 });
       expect(['a', 'b', 'c'].map((u) => rulesOf(both, u))).toEqual([RECORD_RULES_VERSION, 0, null]);
     });
+
+    it('loads asked for together are read together, and one unusable record fails only its own load', async () => {
+      const s = openStore();
+      await s.submit(
+        [sampleRecord({ userId: 'a' }), loose('b'), sampleRecord({ userId: 'c' })].map(sampleOnboarding),
+        { now: T0 },
+      );
+      s.raw.prepare('UPDATE records SET rules = NULL WHERE user_id = ?').run('b');
+      const loads = ['a', 'b', 'c', 'nobody'].map((userId) => s.loadRecord(userId));
+      // Asked for in one turn, read after it: a write made meanwhile in that turn is seen.
+      s.raw.prepare('DELETE FROM records WHERE user_id = ?').run('c');
+      expect(await loads[0]).toEqual(sampleRecord({ userId: 'a' }));
+      expect(await problemOf(loads[1]!)).toMatch(/^record-invalid: .*userDetails\.dateOfBirth/);
+      expect(await loads[2]).toBeUndefined();
+      expect(await loads[3]).toBeUndefined();
+    });
+
+    it('a load asked for just before close is answered, not dropped', async () => {
+      const s = openStore();
+      await s.submit([sampleOnboarding(sampleRecord({ userId: 'a' }))], { now: T0 });
+      const load = s.loadRecord('a');
+      await s.close();
+      expect(await load).toEqual(sampleRecord({ userId: 'a' }));
+      await expect(s.loadRecord('a')).rejects.toThrow(/database connection is not open/);
+    });
   });
 
   it('erasePersonalDataWhenTerminal deletes the record in the commit that sets an outcome', async () => {

@@ -404,6 +404,40 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   });
 
   // better-sqlite3 is synchronous; wrapping keeps the port's Promise shape and turns throws into rejections.
+  // The record loads asked for in one turn (a claim starts its onboardings together, each asking for
+  // its record) share one read transaction: outside one, every statement begins and ends its own,
+  // whose locking cost four times the lookup.
+  const pendingLoads: {
+    userId: string;
+    resolve: (record: InputRecord | undefined) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  const readStored = db.transaction((userIds: readonly string[]) =>
+    userIds.map((userId) => q.loadRecord.get(userId)),
+  );
+  const loadPending = () => {
+    const loads = pendingLoads.splice(0);
+    if (loads.length === 0) return;
+    let stored: ({ ciphertext: string; rules: number | null } | undefined)[];
+    try {
+      stored = readStored(loads.map((load) => load.userId));
+    } catch (error) {
+      for (const load of loads) load.reject(error);
+      return;
+    }
+    // Each record opens on its own: one that cannot be read fails only its own load.
+    loads.forEach((load, i) => {
+      const row = stored[i];
+      try {
+        load.resolve(
+          row === undefined ? undefined : openStoredRecord(cipher, load.userId, row.ciphertext, row.rules),
+        );
+      } catch (error) {
+        load.reject(error);
+      }
+    });
+  };
+
   const run = <T>(fn: () => T): Promise<T> => {
     try {
       return Promise.resolve(fn());
@@ -442,11 +476,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       }),
 
     loadRecord: (userId) =>
-      run(() => {
-        const stored = q.loadRecord.get(userId);
-        return stored === undefined
-          ? undefined
-          : openStoredRecord(cipher, userId, stored.ciphertext, stored.rules);
+      new Promise((resolve, reject) => {
+        if (pendingLoads.push({ userId, resolve, reject }) === 1) queueMicrotask(loadPending);
       }),
 
     replaceRecord: (userId, record, now) => run(() => replaceTx.immediate(userId, record, now)),
@@ -500,6 +531,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     close: () =>
       run(() => {
+        loadPending();
         if (db.open) db.close();
       }),
   };
