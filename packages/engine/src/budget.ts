@@ -69,14 +69,11 @@ export class TokenBucket {
   async reserve(want: number): Promise<number> {
     const n = Math.max(0, Math.floor(want));
     if (n === 0) return 0;
-    if (this.unlimited) {
-      this.granted += n;
-      return n;
-    }
+    if (this.unlimited || this.shared === undefined) return this.reserveHere(n);
     const now = this.clock.now();
     if (now < this.pausedUntil) return 0;
     this.refill(now);
-    if (this.tokens < n && this.shared) {
+    if (this.tokens < n) {
       // Exactly what is lacking: a token kept here for later would come on top of the shared
       // bucket's own burst, and two workers' spares together could overrun the limit.
       const ask = n - Math.floor(this.tokens);
@@ -85,15 +82,35 @@ export class TokenBucket {
       this.sharedLeft = left;
       this.sharedAt = now;
     }
+    return this.takeHeld(n);
+  }
+
+  /**
+   * One token if there is one now. Synchronous unless a shared source must be asked: the token of
+   * each call then costs no promise and no turn of the event loop.
+   */
+  tryTake(): boolean | Promise<boolean> {
+    if (this.unlimited || this.shared === undefined) return this.reserveHere(1) === 1;
+    return this.reserve(1).then((taken) => taken === 1);
+  }
+
+  /** reserve() of a budget with no shared source (or none at all): nothing to wait for. */
+  private reserveHere(n: number): number {
+    if (this.unlimited) {
+      this.granted += n;
+      return n;
+    }
+    const now = this.clock.now();
+    if (now < this.pausedUntil) return 0;
+    this.refill(now);
+    return this.takeHeld(n);
+  }
+
+  private takeHeld(n: number): number {
     const taken = Math.min(n, Math.floor(this.tokens));
     this.tokens -= taken;
     this.granted += taken;
     return taken;
-  }
-
-  /** One token if there is one now. */
-  async tryTake(): Promise<boolean> {
-    return (await this.reserve(1)) === 1;
   }
 
   /**

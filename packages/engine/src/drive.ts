@@ -189,7 +189,9 @@ async function driveHolding(
     } else {
       if (needsRecord(effect) && !(await loadRecord())) return;
       const bucket = budgets.bucket(effect.budget);
-      if (!spendHeld(effect.budget) && !(await bucket.tryTake())) {
+      let took = spendHeld(effect.budget) || bucket.tryTake();
+      if (typeof took !== 'boolean') took = await took;
+      if (!took) {
         // No token now: back to the lane (due at once), where a claim comes with its token.
         await checkpoint.save(true);
         return;

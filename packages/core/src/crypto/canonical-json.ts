@@ -14,9 +14,26 @@ function sortKeys(value: unknown): unknown {
     return sortKeys((value as { toJSON(): unknown }).toJSON());
   }
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  for (const key of sortedKeys(value)) {
     const v = (value as Record<string, unknown>)[key];
     if (v !== undefined) out[key] = sortKeys(v);
   }
   return out;
+}
+
+/**
+ * The keys in the order of `Array.prototype.sort()` (UTF-16 code units). A record's objects have a
+ * handful of keys each, which an insertion sort in place orders without the copy `sort()` makes:
+ * a quarter of canonicalJson's time and most of its garbage.
+ */
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
+  return keys;
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { flipChar } from '../__test-utils__/tamper.js';
 import { canonicalJson } from './canonical-json.js';
@@ -133,5 +134,40 @@ describe('canonicalJson', () => {
       '{"a":{"d":[3,{"y":2,"z":1}]},"b":1}',
     );
     expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
+  });
+
+  it('orders keys exactly as sort() does, so digests stored before stay valid', () => {
+    // The form digests were made with: keys through Array.prototype.sort(), at every depth.
+    const bySort = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(bySort);
+      if (value === null || typeof value !== 'object') return value;
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+          .map((k) => [k, bySort((value as Record<string, unknown>)[k])]),
+      );
+    };
+    // Keys of every kind: unicode (astral ones sort by UTF-16 code units), digits, and objects
+    // with more keys than the insertion sort takes.
+    const key = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'grapheme' }),
+      fc.constantFrom('10', '9', 'a', 'B', '_'),
+    );
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 1 }),
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(key, tie('node'), { maxKeys: 40 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(JSON.stringify(bySort(v)));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
