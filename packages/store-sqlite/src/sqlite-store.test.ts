@@ -448,7 +448,9 @@ describe('sqlite store', () => {
     it('loads asked for together are read together, and one unusable record fails only its own load', async () => {
       const s = openStore();
       await s.submit(
-        [sampleRecord({ userId: 'a' }), loose('b'), sampleRecord({ userId: 'c' })].map(sampleOnboarding),
+        [sampleRecord({ userId: 'a' }), loose('b'), sampleRecord({ userId: 'c' })].map((r) =>
+          sampleOnboarding(r),
+        ),
         { now: T0 },
       );
       s.raw.prepare('UPDATE records SET rules = NULL WHERE user_id = ?').run('b');
