@@ -114,6 +114,7 @@ export {
   TransitionTally,
   type WakeNotifications,
 } from './ports/store.js';
+export { TurnBatch } from './ports/turn-batch.js';
 // Redaction of personal data from messages.
 export {
   clip,

@@ -19,7 +19,7 @@ import type {
   SubmitOutcome,
   TopLevelState,
 } from '@kyc-handoff/core';
-import { checkOutboxUser, LANES, listPageSize, outboxEventNumber } from '@kyc-handoff/core';
+import { checkOutboxUser, LANES, listPageSize, outboxEventNumber, TurnBatch } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
@@ -258,6 +258,20 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   const decryptRecord = (userId: string, ciphertext: string): InputRecord =>
     openStoredRecord(cipher, userId, ciphertext);
+
+  // The record loads asked for in one turn (a claim's onboardings, each asking for its record as it
+  // starts) go as one query: one round trip instead of one each.
+  const recordLoads = new TurnBatch(
+    async (userIds: readonly string[]) => {
+      const rows = await withConnectionRetry(() =>
+        query<{ user_id: string; ciphertext: string }>(sql.loadRecords, [userIds]),
+      );
+      const byUser = new Map(rows.map((r) => [r.user_id, r.ciphertext]));
+      return userIds.map((userId) => byUser.get(userId));
+    },
+    (userId: string, ciphertext: string | undefined) =>
+      ciphertext === undefined ? undefined : decryptRecord(userId, ciphertext),
+  );
 
   // The user id is authenticated with the ciphertext: a record copied to another row will not open.
   const encrypt = (userId: string, record: InputRecord) => cipher.encrypt(JSON.stringify(record), userId);
@@ -527,10 +541,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return r === undefined ? undefined : toRow(r);
     },
 
-    loadRecord: async (userId) => {
-      const [r] = await withConnectionRetry(() => query<{ ciphertext: string }>(sql.loadRecord, [userId]));
-      return r === undefined ? undefined : decryptRecord(userId, r.ciphertext);
-    },
+    loadRecord: (userId) => recordLoads.ask(userId),
 
     replaceRecord: async (userId, record, now) => {
       const digest = cipher.digest(canonicalJson(record));
@@ -683,6 +694,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
 
     close: async () => {
+      await recordLoads.flush();
       await Promise.all([...stops].map((stop) => stop()));
       if (ownsPool && !pool.ending) await pool.end();
     },

@@ -284,7 +284,7 @@ export function statements(schema: string, eraseWhenTerminal: boolean) {
       UPDATE ${onboardings} SET record_digest = NULL WHERE user_id = $1`,
 
     get: `SELECT ${ROW_COLUMNS} FROM ${onboardings} WHERE user_id = $1`,
-    loadRecord: `SELECT ciphertext FROM ${records} WHERE user_id = $1`,
+    loadRecords: `SELECT user_id, ciphertext FROM ${records} WHERE user_id = ANY($1::text[])`,
     journal: `
       SELECT user_id, at, from_state, event, to_state, detail FROM (
         SELECT * FROM ${journal} WHERE user_id = $1 ORDER BY id DESC LIMIT $2

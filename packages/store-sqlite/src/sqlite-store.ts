@@ -14,7 +14,7 @@ import type {
   TopLevelState,
   TransitionCount,
 } from '@kyc-handoff/core';
-import { checkOutboxUser, LANES, RECORD_RULES_VERSION, TransitionTally } from '@kyc-handoff/core';
+import { checkOutboxUser, LANES, RECORD_RULES_VERSION, TransitionTally, TurnBatch } from '@kyc-handoff/core';
 import {
   canonicalJson,
   createRecordCipher,
@@ -404,39 +404,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   });
 
   // better-sqlite3 is synchronous; wrapping keeps the port's Promise shape and turns throws into rejections.
-  // The record loads asked for in one turn (a claim starts its onboardings together, each asking for
-  // its record) share one read transaction: outside one, every statement begins and ends its own,
-  // whose locking cost four times the lookup.
-  const pendingLoads: {
-    userId: string;
-    resolve: (record: InputRecord | undefined) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
-  const readStored = db.transaction((userIds: readonly string[]) =>
-    userIds.map((userId) => q.loadRecord.get(userId)),
+  // The record loads asked for in one turn share one read transaction: outside one, every
+  // statement begins and ends its own, whose locking cost four times the lookup.
+  const recordLoads = new TurnBatch(
+    db.transaction((userIds: readonly string[]) => userIds.map((userId) => q.loadRecord.get(userId))),
+    (userId: string, stored: { ciphertext: string; rules: number | null } | undefined) =>
+      stored === undefined ? undefined : openStoredRecord(cipher, userId, stored.ciphertext, stored.rules),
   );
-  const loadPending = () => {
-    const loads = pendingLoads.splice(0);
-    if (loads.length === 0) return;
-    let stored: ({ ciphertext: string; rules: number | null } | undefined)[];
-    try {
-      stored = readStored(loads.map((load) => load.userId));
-    } catch (error) {
-      for (const load of loads) load.reject(error);
-      return;
-    }
-    // Each record opens on its own: one that cannot be read fails only its own load.
-    loads.forEach((load, i) => {
-      const row = stored[i];
-      try {
-        load.resolve(
-          row === undefined ? undefined : openStoredRecord(cipher, load.userId, row.ciphertext, row.rules),
-        );
-      } catch (error) {
-        load.reject(error);
-      }
-    });
-  };
 
   const run = <T>(fn: () => T): Promise<T> => {
     try {
@@ -475,10 +449,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return r === undefined ? undefined : toRow(r);
       }),
 
-    loadRecord: (userId) =>
-      new Promise((resolve, reject) => {
-        if (pendingLoads.push({ userId, resolve, reject }) === 1) queueMicrotask(loadPending);
-      }),
+    loadRecord: (userId) => recordLoads.ask(userId),
 
     replaceRecord: (userId, record, now) => run(() => replaceTx.immediate(userId, record, now)),
     erasePersonalData: (userId) => run(() => eraseTx.immediate(userId)),
@@ -531,7 +502,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     close: () =>
       run(() => {
-        loadPending();
+        recordLoads.flush();
         if (db.open) db.close();
       }),
   };

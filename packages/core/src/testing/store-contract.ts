@@ -971,6 +971,24 @@ export function runStoreContract(
           expect((error as Error).message).not.toContain(secret);
         expect((await store.loadRecord('alice'))?.userId).toBe('alice');
       });
+
+      it('loads asked for together (as a claim starts its onboardings) are each answered on their own', async () => {
+        const users = ['alice', 'canary-1', 'bob', 'carol'];
+        await store.submit(
+          users.map((userId) =>
+            sampleOnboarding(userId === 'canary-1' ? canaryRecord(userId) : sampleRecord({ userId })),
+          ),
+          { now: T0 },
+        );
+        await tamper().record('canary-1');
+        const settled = await Promise.allSettled(
+          [...users, 'nobody', 'alice'].map((userId) => store.loadRecord(userId)),
+        );
+        const answers = settled.map((s) =>
+          s.status === 'fulfilled' ? (s.value?.userId ?? 'none') : (s.reason as { problem?: string }).problem,
+        );
+        expect(answers).toEqual(['alice', 'record-unreadable', 'bob', 'carol', 'none', 'alice']);
+      });
     });
 
     describe('erasing a record with a commit', () => {
