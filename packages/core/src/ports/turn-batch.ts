@@ -22,6 +22,7 @@ export class TurnBatch<K, R, V> {
     private readonly open: (key: K, row: R) => V,
   ) {}
 
+  /** Answers `key` with the read of everything asked for in this turn. */
   ask(key: K): Promise<V> {
     return new Promise((resolve, reject) => {
       if (this.#asked.push({ key, resolve, reject }) === 1) queueMicrotask(() => void this.flush());
