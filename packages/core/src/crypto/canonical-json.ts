@@ -16,7 +16,11 @@ function sortKeys(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const key of sortedKeys(value)) {
     const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined) out[key] = sortKeys(v);
+    if (v === undefined) continue;
+    // An own `__proto__` key (JSON.parse makes one) would set the prototype on assignment and
+    // vanish from the text: two different values would then share a digest.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: sortKeys(v), enumerable: true });
+    else out[key] = sortKeys(v);
   }
   return out;
 }

@@ -136,6 +136,13 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
   });
 
+  it('keeps an own __proto__ key, so a value with one never shares the digest of one without', () => {
+    // Found by the property below: assigning out['__proto__'] set the prototype and dropped the key.
+    const parsed = JSON.parse('{"b":1,"__proto__":{"x":2},"a":[{"__proto__":null}]}') as unknown;
+    expect(canonicalJson(parsed)).toBe('{"__proto__":{"x":2},"a":[{"__proto__":null}],"b":1}');
+    expect(canonicalJson(JSON.parse('{"__proto__":1}'))).not.toBe(canonicalJson({}));
+  });
+
   it('orders keys exactly as sort() does, so digests stored before stay valid', () => {
     // The form digests were made with: keys through Array.prototype.sort(), at every depth.
     const bySort = (value: unknown): unknown => {
