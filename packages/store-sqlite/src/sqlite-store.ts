@@ -403,7 +403,6 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return stale.length;
   });
 
-  // better-sqlite3 is synchronous; wrapping keeps the port's Promise shape and turns throws into rejections.
   // The record loads asked for in one turn share one read transaction: outside one, every
   // statement begins and ends its own, whose locking cost four times the lookup.
   const recordLoads = new TurnBatch(
@@ -412,6 +411,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       stored === undefined ? undefined : openStoredRecord(cipher, userId, stored.ciphertext, stored.rules),
   );
 
+  // better-sqlite3 is synchronous; wrapping keeps the port's Promise shape and turns throws into rejections.
   const run = <T>(fn: () => T): Promise<T> => {
     try {
       return Promise.resolve(fn());
